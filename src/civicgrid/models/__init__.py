@@ -1,1 +1,31 @@
+"""All ORM tables, one module per aggregate. Import from here so the metadata is complete."""
 
+from civicgrid.models.audit import ChainHead, SecurityEvent
+from civicgrid.models.base import Base, utcnow
+from civicgrid.models.case import Attachment, Case, CaseEvent, Counter, Notification, Supervision
+from civicgrid.models.catalog import Category, RoutingRule
+from civicgrid.models.geo import Area, GridGeneration, Road
+from civicgrid.models.org import ApiClient, Department, User, UserGrid, UserRole
+
+__all__ = [
+    "ApiClient",
+    "Area",
+    "Attachment",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "Category",
+    "ChainHead",
+    "Counter",
+    "Department",
+    "GridGeneration",
+    "Notification",
+    "Road",
+    "RoutingRule",
+    "SecurityEvent",
+    "Supervision",
+    "User",
+    "UserGrid",
+    "UserRole",
+    "utcnow",
+]

@@ -1,0 +1,66 @@
+"""Appending case events: one row per action, linked into the case-event hash chain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from civicgrid.models import Case, CaseEvent
+from civicgrid.org.roles import Principal
+from civicgrid.security.chain import next_link
+
+CHAIN = "case_events"
+
+
+def event_payload(ev: CaseEvent) -> dict[str, Any]:
+    """The fields an event's hash covers (everything a reader of the timeline relies on)."""
+    return {
+        "case_id": ev.case_id,
+        "action": ev.action,
+        "actor_user_id": ev.actor_user_id,
+        "actor_role": ev.actor_role,
+        "from_state": ev.from_state,
+        "to_state": ev.to_state,
+        "note": ev.note,
+        "data": ev.data,
+        "attachment_ids": list(ev.attachment_ids or []),
+        "created_at": ev.created_at.isoformat(),
+    }
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    *,
+    action: str,
+    actor: Principal,
+    role: str,
+    from_state: str | None,
+    to_state: str,
+    now: datetime,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    attachment_ids: Sequence[int] = (),
+) -> CaseEvent:
+    if case.id is None:
+        session.flush()
+    ev = CaseEvent(
+        case_id=case.id,
+        action=action,
+        actor_user_id=actor.user_id,
+        actor_role=role,
+        actor_label=actor.label,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        data=data or {},
+        attachment_ids=list(attachment_ids),
+        created_at=now,
+    )
+    ev.chain_seq, ev.prev_hash, ev.hash = next_link(session, CHAIN, event_payload(ev))
+    session.add(ev)
+    case.updated_at = now
+    return ev
