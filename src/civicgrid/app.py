@@ -1,0 +1,35 @@
+"""The ASGI application: routers, error rendering, limits."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from civicgrid import __version__, problems
+from civicgrid.limits import BodyLimit
+from civicgrid.settings import get_settings
+
+
+def create_app() -> FastAPI:
+    from civicgrid.cases.api import router as cases_router
+    from civicgrid.catalog.api import router as catalog_router
+    from civicgrid.geo.api import router as geo_router
+    from civicgrid.org.api import router as org_router
+
+    app = FastAPI(
+        title="CivicGrid 城市网格治理平台",
+        version=__version__,
+        description="问题发现 → 快速反应 → 有效处置：城市网格化管理闭环的接口。",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+    )
+    problems.install(app)
+    for router in (org_router, catalog_router, geo_router, cases_router):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["运维 ops"], summary="存活检查")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Multipart reports carry up to nine photos.
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_upload_bytes * 10)
+    return app

@@ -1,0 +1,144 @@
+"""Intake (信息收集): a report becomes a case — validated, located, classified, numbered, recorded — and then the
+rapid-response steps run: merge with a duplicate, or register and dispatch automatically when trusted."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
+from civicgrid.cases.events import append_event
+from civicgrid.cases.numbering import next_number
+from civicgrid.cases.states import State
+from civicgrid.errors import InvalidInput
+from civicgrid.geo.service import locate
+from civicgrid.models import Attachment, Case, Category, utcnow
+from civicgrid.org.roles import Principal
+from civicgrid.security import pii
+from civicgrid.settings import get_settings
+
+SOURCES = ("citizen", "inspector", "hotline", "open311", "sensor", "operator")
+SOURCE_LABELS = {
+    "citizen": "市民上报",
+    "inspector": "监督员上报",
+    "hotline": "12345热线",
+    "open311": "Open311接口",
+    "sensor": "物联感知",
+    "operator": "受理员录入",
+}
+
+
+@dataclass
+class ReportIn:
+    description: str
+    lng: float
+    lat: float
+    crs: str = "wgs84"
+    category_code: str | None = None
+    source: str = "citizen"
+    address: str = ""
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    attachment_ids: list[int] = field(default_factory=list)
+    api_client_id: int | None = None
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    query_code: str | None  # shown once to an anonymous reporter
+    suggestions: list[dict[str, object]] = field(default_factory=list)
+
+
+def _classify(text: str) -> tuple[str | None, float | None, list[dict[str, object]]]:
+    try:
+        from civicgrid.classify.model import Classifier
+
+        pred = Classifier.load().predict_one(text)
+    except (ImportError, FileNotFoundError, OSError):
+        return None, None, []
+    cands = [{"code": c.code, "name": c.name, "confidence": round(c.confidence, 4)} for c in pred.candidates]
+    return pred.category_code, pred.confidence, cands
+
+
+def _validate(data: ReportIn) -> None:
+    s = get_settings()
+    desc = (data.description or "").strip()
+    if not desc:
+        raise InvalidInput("问题描述（description）不能为空")
+    if len(desc) > s.max_description_chars:
+        raise InvalidInput(f"问题描述过长：最多 {s.max_description_chars} 字，收到 {len(desc)} 字")
+    if data.source not in SOURCES:
+        raise InvalidInput(f"未知的来源（source）：{data.source}，应为 {'、'.join(SOURCES)} 之一")
+    if data.reporter_phone and not (5 <= len(data.reporter_phone.strip()) <= 20):
+        raise InvalidInput("联系电话格式不正确")
+
+
+def report(
+    session: Session, data: ReportIn, reporter: Principal, *, now: datetime | None = None, rapid: bool = True
+) -> IntakeResult:
+    _validate(data)
+    now = (now or utcnow()).astimezone(UTC)
+    loc = locate(session, data.lng, data.lat, data.crs)
+    suggestions: list[dict[str, object]] = []
+    confidence: float | None = 1.0
+    if data.category_code:
+        category = session.get(Category, data.category_code)
+        if category is None or not category.active:
+            raise InvalidInput(f"未知的类别代码（category_code）：{data.category_code}")
+    else:
+        code, confidence, suggestions = _classify(data.description)
+        category = session.get(Category, code or "E0899")
+        if category is None:
+            raise InvalidInput("无法确定问题类别，请选择类别（category_code）")
+    for att_id in data.attachment_ids:
+        att = session.get(Attachment, att_id)
+        if att is None or att.case_id is not None:
+            raise InvalidInput(f"附件 {att_id} 不存在或已被使用")
+
+    query_code = None if reporter.user_id else secrets.token_hex(3).upper()
+    case = Case(
+        number=next_number(session, category.code, now, get_settings().timezone),
+        state=State.received.value,
+        category_code=category.code,
+        classification_confidence=confidence,
+        description=data.description.strip(),
+        source=data.source,
+        urgent=category.urgent,
+        lng=loc.lng,
+        lat=loc.lat,
+        address=(data.address or "")[:300],
+        generation_id=loc.generation_id,
+        grid_code=loc.grid_code,
+        community_code=loc.community_code,
+        street_code=loc.street_code,
+        reporter_user_id=reporter.user_id,
+        reporter_name_enc=pii.encrypt(data.reporter_name),
+        reporter_phone_enc=pii.encrypt(data.reporter_phone),
+        reporter_phone_hash=pii.keyed_hash(data.reporter_phone) if data.reporter_phone else None,
+        query_code_hash=pii.keyed_hash("q:" + query_code) if query_code else None,
+        api_client_id=data.api_client_id,
+        received_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    for att_id in data.attachment_ids:
+        att = session.get(Attachment, att_id)
+        assert att is not None
+        att.case_id = case.id
+    role = sorted(reporter.roles)[0] if reporter.roles else "citizen"
+    append_event(
+        session, case, action="report", actor=reporter, role=role, from_state=None, to_state=case.state, now=now,
+        note=SOURCE_LABELS.get(data.source, data.source),
+        data={"source": data.source, "grid_code": case.grid_code, "confidence": confidence},
+        attachment_ids=data.attachment_ids,
+    )
+    session.flush()
+    if rapid:
+        from civicgrid.cases.rapid import respond
+
+        respond(session, case, now=now)
+    return IntakeResult(case=case, query_code=query_code, suggestions=suggestions)

@@ -1,0 +1,81 @@
+"""Turning case rows into API shapes (names looked up once per request, personal data masked)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CaseOut, EventOut
+from civicgrid.cases.states import ACTION_LABELS, OPEN_REGISTERED, STATE_LABELS
+from civicgrid.cases.transition import allowed_actions
+from civicgrid.models import Attachment, Case, CaseEvent, Category, Department, utcnow
+from civicgrid.org.roles import Principal
+from civicgrid.security import pii
+from civicgrid.sla.deadlines import WARNING_FRACTION
+
+STAFF = frozenset({"operator", "shift_lead", "dispatcher", "leader", "admin", "inspector"})
+
+
+class Names:
+    def __init__(self, session: Session) -> None:
+        self.categories = {c.code: c.name for c in session.scalars(select(Category))}
+        self.departments = {d.id: (d.code, d.name) for d in session.scalars(select(Department))}
+
+
+def light(case: Case, now: datetime) -> str:
+    """Traffic light of the disposal clock: red overdue, yellow past 80 % of the limit, green otherwise."""
+    if case.state not in {s.value for s in OPEN_REGISTERED} or case.due_at is None or case.held:
+        return "none"
+    if now > case.due_at:
+        return "red"
+    start = case.last_dispatched_at or case.dispatched_at
+    if start and case.due_at > start:
+        frac = (now - start) / (case.due_at - start)
+        if frac >= WARNING_FRACTION:
+            return "yellow"
+    return "green"
+
+
+def attachment_out(att: Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=att.id, content_type="image/jpeg", size=att.size, width=att.width, height=att.height,
+        url=f"/api/v1/attachments/{att.id}", thumb_url=f"/api/v1/attachments/{att.id}/thumb",
+    )
+
+
+def case_out(case: Case, actor: Principal, names: Names, now: datetime | None = None) -> CaseOut:
+    now = now or utcnow()
+    dept = names.departments.get(case.department_id) if case.department_id else None
+    show_masked = bool(actor.roles & STAFF) or (actor.user_id is not None and actor.user_id == case.reporter_user_id)
+    lt = light(case, now)
+    return CaseOut(
+        **{k: getattr(case, k) for k in CaseOut.model_fields if hasattr(case, k) and k not in {"reporter_name", "reporter_phone"}},
+        state_label=STATE_LABELS[case.state],
+        category_name=names.categories.get(case.category_code, case.category_code),
+        department_code=dept[0] if dept else None,
+        department_name=dept[1] if dept else None,
+        overdue=lt == "red",
+        light=lt,
+        reporter_name=pii.mask_name(pii.decrypt(case.reporter_name_enc)) if show_masked else None,
+        reporter_phone=pii.mask_phone(pii.decrypt(case.reporter_phone_enc)) if show_masked else None,
+        allowed_actions=allowed_actions(actor, case),
+    )
+
+
+def event_out(ev: CaseEvent) -> EventOut:
+    return EventOut(
+        id=ev.id, action=ev.action, action_label=ACTION_LABELS.get(ev.action, ev.action), actor=ev.actor_label,
+        actor_role=ev.actor_role, from_state=ev.from_state, to_state=ev.to_state, note=ev.note, data=ev.data,
+        attachment_ids=list(ev.attachment_ids or []), created_at=ev.created_at,
+    )
+
+
+def case_detail(case: Case, actor: Principal, names: Names) -> CaseDetail:
+    base = case_out(case, actor, names)
+    return CaseDetail(
+        **base.model_dump(),
+        events=[event_out(e) for e in case.events],
+        attachments=[attachment_out(a) for a in case.attachments],
+    )

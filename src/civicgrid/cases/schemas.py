@@ -1,0 +1,141 @@
+"""JSON shapes of the case API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ReportBody(BaseModel):
+    description: str = Field(min_length=1, max_length=4000, description="问题描述")
+    lng: float = Field(ge=-180, le=180, description="经度")
+    lat: float = Field(ge=-90, le=90, description="纬度")
+    crs: str = Field(default="wgs84", pattern="^(wgs84|gcj02|bd09)$", description="坐标系：wgs84、gcj02（高德/腾讯）、bd09（百度）")
+    category_code: str | None = Field(default=None, pattern=r"^[CE]\d{4}$", description="类别代码；不填则自动识别")
+    source: str = Field(default="citizen", description="来源")
+    address: str = Field(default="", max_length=300)
+    reporter_name: str | None = Field(default=None, max_length=50)
+    reporter_phone: str | None = Field(default=None, max_length=20)
+    attachment_ids: list[int] = Field(default_factory=list, max_length=9)
+
+
+class ReportOut(BaseModel):
+    id: int
+    number: str
+    state: str
+    state_label: str
+    category_code: str
+    category_name: str
+    grid_code: str
+    query_code: str | None = Field(default=None, description="查询码（匿名上报时返回一次，请妥善保存）")
+    outcome: str = Field(description="merged / dispatched / queued")
+    master_number: str | None = None
+    suggestions: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class EventOut(BaseModel):
+    id: int
+    action: str
+    action_label: str
+    actor: str
+    actor_role: str
+    from_state: str | None
+    to_state: str
+    note: str
+    data: dict[str, Any]
+    attachment_ids: list[int]
+    created_at: datetime
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    content_type: str
+    size: int
+    width: int | None
+    height: int | None
+    url: str
+    thumb_url: str
+
+
+class CaseOut(BaseModel):
+    id: int
+    number: str
+    state: str
+    state_label: str
+    category_code: str
+    category_name: str
+    urgent: bool
+    description: str
+    source: str
+    lng: float
+    lat: float
+    address: str
+    grid_code: str
+    community_code: str
+    street_code: str
+    department_code: str | None
+    department_name: str | None
+    received_at: datetime
+    verify_sent_at: datetime | None
+    verified_at: datetime | None
+    verify_confirmed: bool | None
+    registered_at: datetime | None
+    dispatched_at: datetime | None
+    signed_at: datetime | None
+    feedback_at: datetime | None
+    check_sent_at: datetime | None
+    checked_at: datetime | None
+    closed_at: datetime | None
+    voided_at: datetime | None
+    merged_at: datetime | None
+    due_at: datetime | None
+    stage_due_at: datetime | None
+    overdue: bool
+    light: str = Field(description="green / yellow / red / none")
+    rework_count: int
+    return_count: int
+    reopen_count: int
+    extension_count: int
+    extension_requested_limit: str | None
+    close_type: str | None
+    held: bool
+    hold_reason: str | None
+    report_count: int
+    master_case_id: int | None
+    rating: int | None
+    rating_text: str | None
+    supervised: bool
+    classification_confidence: float | None
+    reporter_name: str | None = Field(description="脱敏后的姓名")
+    reporter_phone: str | None = Field(description="脱敏后的电话")
+    allowed_actions: list[str]
+
+
+class CaseDetail(CaseOut):
+    events: list[EventOut]
+    attachments: list[AttachmentOut]
+
+
+class CasePage(BaseModel):
+    total: int
+    page: int
+    page_size: int
+    items: list[CaseOut]
+
+
+class TrackOut(BaseModel):
+    """The public view of a case, for a reporter who follows it by number and query code."""
+
+    number: str
+    state: str
+    state_label: str
+    category_name: str
+    description: str
+    received_at: datetime
+    closed_at: datetime | None
+    due_at: datetime | None
+    rating: int | None
+    timeline: list[dict[str, Any]]
+    photos: list[AttachmentOut]

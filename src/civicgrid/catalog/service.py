@@ -1,0 +1,34 @@
+"""Loading the shipped reference data (departments, categories) into the database, idempotently."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicgrid.catalog.seed import load_seed_categories, load_seed_departments
+from civicgrid.models import Category, Department
+
+
+def load_reference_data(session: Session) -> tuple[int, int]:
+    """Insert or update departments and categories from the shipped CSV files. Returns (departments, categories)."""
+    depts = {d.code: d for d in session.scalars(select(Department))}
+    seed_depts = load_seed_departments()
+    for sd in seed_depts:
+        row = depts.get(sd.code) or Department(code=sd.code)
+        row.name, row.short_name, row.kind = sd.name, sd.short_name, sd.kind
+        session.add(row)
+    session.flush()
+    cats = {c.code: c for c in session.scalars(select(Category))}
+    seed_cats = load_seed_categories()
+    for sc in seed_cats:
+        row = cats.get(sc.code) or Category(code=sc.code)
+        row.kind, row.major_code, row.major_name, row.name = sc.kind, sc.major_code, sc.major_name, sc.name
+        row.limit_amount, row.limit_unit, row.urgent = float(sc.limit_amount), sc.limit_unit, sc.urgent
+        row.department_code = sc.department_code
+        row.register_condition, row.close_condition = sc.register_condition, sc.close_condition
+        row.keywords, row.source = "|".join(sc.keywords), sc.source
+        if row.attributes is None:
+            row.attributes = []
+        session.add(row)
+    session.flush()
+    return len(seed_depts), len(seed_cats)

@@ -1,0 +1,30 @@
+"""Request-scoped dependencies shared by every router: the unit-of-work session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from civicgrid.db import get_engine, session_factory
+
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: commits when the endpoint returns, rolls back on any error."""
+    factory = session_factory(get_engine(), write=request.method not in _READ_METHODS)
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]

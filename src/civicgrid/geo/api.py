@@ -1,0 +1,78 @@
+"""Grids and areas as GeoJSON (public: the citizen's map needs them), and point location."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from civicgrid.deps import DbSession
+from civicgrid.errors import InvalidInput
+from civicgrid.geo.service import active_generation, locate
+from civicgrid.models import Area
+
+router = APIRouter(prefix="/api/v1", tags=["网格 geo"])
+
+
+def _features(rows: list[Area]) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": a.code,
+                "geometry": a.geometry,
+                "properties": {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code,
+                               "area_m2": round(a.area_m2, 1)},
+            }
+            for a in rows
+        ],
+    }
+
+
+@router.get("/areas", summary="行政区域（区、街道、社区）GeoJSON")
+def areas(session: DbSession, level: Annotated[str, Query(pattern="^(district|street|community)$")] = "street") -> dict[str, Any]:
+    gen = active_generation(session)
+    rows = session.scalars(select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code))
+    return _features(list(rows))
+
+
+@router.get("/grids", summary="单元网格 GeoJSON（可按街道/社区/范围筛选）")
+def grids(
+    session: DbSession,
+    street: str | None = None,
+    community: str | None = None,
+    bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat")] = None,
+) -> dict[str, Any]:
+    gen = active_generation(session)
+    q = select(Area).where(Area.generation_id == gen.id, Area.level == "grid")
+    if community:
+        q = q.where(Area.parent_code == community)
+    elif street:
+        q = q.where(Area.code.startswith(street, autoescape=True))
+    if bbox:
+        try:
+            x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+        except ValueError:
+            raise InvalidInput("bbox 格式应为 minLng,minLat,maxLng,maxLat") from None
+        q = q.where(Area.centroid_lng.between(x0, x1), Area.centroid_lat.between(y0, y1))
+    return _features(list(session.scalars(q.order_by(Area.code))))
+
+
+@router.get("/locate", summary="坐标定位到网格")
+def locate_point(
+    session: DbSession,
+    lng: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    crs: Annotated[str, Query(pattern="^(wgs84|gcj02|bd09)$")] = "wgs84",
+) -> dict[str, Any]:
+    loc = locate(session, lng, lat, crs)
+    names = {a.code: a.name for a in session.scalars(
+        select(Area).where(Area.generation_id == loc.generation_id, Area.code.in_([loc.community_code, loc.street_code]))
+    )}
+    return {
+        "lng": loc.lng, "lat": loc.lat, "grid_code": loc.grid_code, "community_code": loc.community_code,
+        "community_name": names.get(loc.community_code), "street_code": loc.street_code,
+        "street_name": names.get(loc.street_code), "generation_id": loc.generation_id,
+    }

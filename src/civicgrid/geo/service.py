@@ -1,0 +1,84 @@
+"""Locating against the database's active grid generation. The spatial index is built once per generation."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicgrid.errors import InvalidInput, NotFound, OutsideDistrict
+from civicgrid.geo.crs import to_wgs84
+from civicgrid.geo.locator import GridLocator
+from civicgrid.models import Area, GridGeneration
+
+
+@dataclass(frozen=True)
+class Location:
+    lng: float  # WGS84
+    lat: float
+    generation_id: int
+    grid_code: str
+    community_code: str
+    street_code: str
+
+
+_cache: dict[int, GridLocator] = {}
+_lock = threading.Lock()
+
+
+def active_generation(session: Session) -> GridGeneration:
+    gen = session.scalar(select(GridGeneration).where(GridGeneration.active.is_(True)))
+    if gen is None:
+        raise NotFound("尚未导入网格：请先运行 civicgrid init 或 civicgrid import-grids")
+    return gen
+
+
+def locator_for(session: Session, generation_id: int) -> GridLocator:
+    with _lock:
+        loc = _cache.get(generation_id)
+        if loc is None:
+            rows = session.execute(
+                select(Area.code, Area.geometry).where(Area.generation_id == generation_id, Area.level == "grid")
+            ).all()
+            loc = GridLocator([r.code for r in rows], [shape(r.geometry) for r in rows])
+            _cache.clear()  # only the active generation is kept warm
+            _cache[generation_id] = loc
+        return loc
+
+
+def split_codes(grid_code: str, grid_digits: int) -> tuple[str, str]:
+    """(community_code, street_code) of a unit grid code (6 district + 3 street + 3 community + grid digits)."""
+    return grid_code[:12], grid_code[:9]
+
+
+def validate_point(lng: float, lat: float) -> None:
+    if not (-180.0 <= lng <= 180.0) or not (-90.0 <= lat <= 90.0):
+        raise InvalidInput(f"坐标超出范围：经度应在 -180~180，纬度应在 -90~90（收到 {lng}, {lat}）")
+
+
+def locate(session: Session, lng: float, lat: float, crs: str = "wgs84") -> Location:
+    validate_point(lng, lat)
+    try:
+        wlng, wlat = to_wgs84(lng, lat, crs)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    gen = active_generation(session)
+    loc = locator_for(session, gen.id)
+    code = loc.locate(float(wlng), float(wlat))
+    if not code:
+        near, dist = loc.nearest(float(wlng), float(wlat))
+        raise OutsideDistrict(
+            f"该位置不在本区范围内：最近的网格是 {near}，距离约 {dist:,.0f} 米",
+            nearest_grid=near,
+            distance_m=round(dist, 1),
+        )
+    community, street = split_codes(code, gen.grid_digits)
+    return Location(float(wlng), float(wlat), gen.id, code, community, street)
+
+
+def invalidate() -> None:
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,112 @@
+"""Login, the current user, users (admin) and departments."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from civicgrid.deps import DbSession
+from civicgrid.errors import Unauthorized
+from civicgrid.models import Department, User
+from civicgrid.org.auth import AdminUser, CurrentUser
+from civicgrid.org.roles import ROLE_LABELS
+from civicgrid.org.service import authenticate, create_user
+from civicgrid.org.tokens import issue_token
+
+router = APIRouter(prefix="/api/v1", tags=["用户与部门 org"])
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+class MeOut(BaseModel):
+    id: int | None
+    username: str
+    display_name: str
+    roles: list[str]
+    role_labels: list[str]
+    department_id: int | None
+    grid_codes: list[str]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    department_id: int | None
+    grid_codes: list[str]
+    active: bool
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=128)
+    display_name: str = Field(default="", max_length=64)
+    roles: list[str] = Field(min_length=1)
+    department_code: str | None = None
+    grid_codes: list[str] = Field(default_factory=list)
+
+
+class DepartmentOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    short_name: str
+    kind: str
+    street_code: str | None
+
+
+@router.post("/auth/token", response_model=TokenOut, summary="登录（OAuth2 密码模式）")
+def login(request: Request, session: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+    ip = request.client.host if request.client else ""
+    try:
+        user = authenticate(session, form.username, form.password, ip)
+    except Unauthorized:
+        session.commit()  # keep the failure count and the audit row
+        raise
+    token, ttl = issue_token(user.id)
+    return TokenOut(access_token=token, expires_in=ttl)
+
+
+@router.get("/me", response_model=MeOut, summary="当前用户")
+def me(p: CurrentUser) -> MeOut:
+    return MeOut(
+        id=p.user_id, username=p.username, display_name=p.display_name, roles=sorted(p.roles),
+        role_labels=[ROLE_LABELS[r] for r in sorted(p.roles)], department_id=p.department_id,
+        grid_codes=sorted(p.grid_codes),
+    )
+
+
+def _user_out(u: User) -> UserOut:
+    return UserOut(
+        id=u.id, username=u.username, display_name=u.display_name, roles=sorted(u.role_names),
+        department_id=u.department_id, grid_codes=sorted(u.grid_codes), active=u.active,
+    )
+
+
+@router.get("/users", response_model=list[UserOut], summary="用户列表（管理员）")
+def users(session: DbSession, _: AdminUser) -> list[UserOut]:
+    return [_user_out(u) for u in session.scalars(select(User).order_by(User.id))]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="新建用户（管理员）")
+def add_user(body: UserIn, session: DbSession, _: AdminUser) -> UserOut:
+    user = create_user(
+        session, body.username, body.password, body.roles, display_name=body.display_name,
+        department_code=body.department_code, grid_codes=body.grid_codes,
+    )
+    return _user_out(user)
+
+
+@router.get("/departments", response_model=list[DepartmentOut], summary="部门列表")
+def departments(session: DbSession) -> list[DepartmentOut]:
+    rows = session.scalars(select(Department).where(Department.active.is_(True)).order_by(Department.code))
+    return [DepartmentOut.model_validate(d, from_attributes=True) for d in rows]

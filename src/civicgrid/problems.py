@@ -1,0 +1,75 @@
+"""Rendering errors: RFC 9457 problem details for the JSON API. (Open311 and the web register their own.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from civicgrid.errors import AppError
+
+PROBLEM_JSON = "application/problem+json"
+
+_HTTP_TITLES = {404: "未找到", 405: "不支持的请求方法", 413: "内容过大", 401: "未登录或登录已过期", 403: "无权操作"}
+
+# Path prefixes whose errors are rendered by another renderer (registered by that module).
+renderers: list[tuple[str, Any]] = []
+
+
+def problem(status: int, title: str, detail: str, code: str, instance: str = "", **extra: Any) -> JSONResponse:
+    body = {"type": f"urn:civicgrid:problem:{code}", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _other_renderer(request: Request) -> Any:
+    for prefix, render in renderers:
+        if request.url.path.startswith(prefix):
+            return render
+    return None
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    errors = []
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "请求体"
+        msg = str(err.get("msg", ""))
+        if err.get("type") == "json_invalid":
+            msg = "请求体不是有效的 JSON（或不是 UTF-8 编码）"
+        parts.append(f"{loc}：{msg}")
+        errors.append({"field": loc, "message": msg, "type": err.get("type")})
+    return "；".join(parts), errors
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Any:
+        render = _other_renderer(request)
+        if render:
+            return render(request, exc.status, exc.message, exc.code)
+        return problem(exc.status, exc.title, exc.message, exc.code, request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Any:
+        detail, errors = _validation_detail(exc)
+        render = _other_renderer(request)
+        if render:
+            return render(request, 400, detail, "invalid_input")
+        return problem(422, "输入不合法", detail, "invalid_input", request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Any:
+        render = _other_renderer(request)
+        detail = exc.detail if isinstance(exc.detail, str) else "请求有误"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"找不到该地址：{request.url.path}"
+        if render:
+            return render(request, exc.status_code, detail, "http_error")
+        return problem(exc.status_code, _HTTP_TITLES.get(exc.status_code, "请求有误"), detail, "http_error", request.url.path)

@@ -1,0 +1,97 @@
+"""Test harness: a database built by the real migrations on SQLite or PostgreSQL (CIVICGRID_TEST_DB), seeded once
+with the demo district (no history), and a transaction per test that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_TMP = Path(tempfile.mkdtemp(prefix="civicgrid-test-"))
+BACKEND = os.environ.get("CIVICGRID_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("CIVICGRID_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get("CIVICGRID_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/civicgrid_test")
+os.environ.setdefault("CIVICGRID_ENV", "test")
+os.environ["CIVICGRID_DATA_DIR"] = str(_TMP / "data")
+os.environ["CIVICGRID_DATABASE_URL"] = PG_URL if BACKEND == "postgresql" else f"sqlite:///{_TMP / 'test.db'}"
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+DB_FIXTURES = {"db", "session", "client", "seeded", "tokens", "auth"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def _prepare_postgres() -> None:
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS civicgrid_test WITH (FORCE)"))
+            conn.execute(text("CREATE DATABASE civicgrid_test"))
+        admin.dispose()
+    except Exception as exc:  # a missing server
+        if os.environ.get("CI") == "true":
+            pytest.exit(f"PostgreSQL is required in CI but is not reachable: {exc}", returncode=3)
+        print(f"\n*** PostgreSQL not reachable ({exc}); PostgreSQL tests are SKIPPED ***\n", file=sys.stderr)
+        pytest.skip("PostgreSQL not reachable", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def db() -> Iterator[object]:
+    """The migrated, seeded database engine (built once per test run)."""
+    if BACKEND == "postgresql":
+        _prepare_postgres()
+    from civicgrid.db import get_engine, unit_of_work
+    from civicgrid.demo.build import build_district
+    from civicgrid.migrate import upgrade
+    from civicgrid.settings import get_settings
+
+    upgrade(get_settings().database_url)
+    engine = get_engine()
+    with unit_of_work(engine) as s:
+        build_district(s)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(db: object) -> Iterator[Session]:
+    from civicgrid.geo import service
+
+    engine = db
+    conn = engine.connect()  # type: ignore[attr-defined]
+    trans = conn.begin()
+    s = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False)
+    cached = set(service._cache)
+    try:
+        yield s
+    finally:
+        s.close()
+        trans.rollback()
+        conn.close()
+        if set(service._cache) != cached:
+            service.invalidate()
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    from civicgrid.app import create_app
+    from civicgrid.deps import get_session
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+    with TestClient(app, raise_server_exceptions=True) as c:
+        yield c
