@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import FastAPI
 
 from civicgrid import __version__, problems
 from civicgrid.limits import BodyLimit
 from civicgrid.settings import get_settings
+
+
+# Domains that mount their own routes (and error renderers): a module with ``install(app)``.
+DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgrid.web.routes")
 
 
 def create_app() -> FastAPI:
@@ -25,6 +31,8 @@ def create_app() -> FastAPI:
     problems.install(app)
     for router in (org_router, catalog_router, geo_router, cases_router):
         app.include_router(router)
+    for module in DOMAIN_ROUTERS:
+        importlib.import_module(module).install(app)
 
     @app.get("/healthz", tags=["运维 ops"], summary="存活检查")
     def healthz() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -186,6 +187,18 @@ def export_grids(
         err.print(f"已导出 {len(features)} 个要素到 {out}")
     else:
         typer.echo(text)
+
+
+# Each domain adds its own commands: a module with ``register(app)``.
+DOMAIN_COMMANDS = (
+    "civicgrid.geo.cli",
+    "civicgrid.sla.cli",
+    "civicgrid.open311.cli",
+    "civicgrid.evaluation.cli",
+    "civicgrid.security.cli",
+)
+for _module in DOMAIN_COMMANDS:
+    importlib.import_module(_module).register(app)
 
 
 def main() -> None:  # pragma: no cover
