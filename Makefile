@@ -1,0 +1,83 @@
+# CivicGrid — short targets. `make demo` and `make test` work on a fresh machine: they install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PY := .venv/bin/python
+VENDOR := src/civicgrid/web/static/vendor
+DEMO_DB ?= var/civicgrid.db
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install assets browser demo serve test test-sqlite test-postgres bench lint format clean
+
+help:
+	@echo "make demo    — install, build the demo district (SQLite) and serve http://$(HOST):$(PORT)"
+	@echo "make test    — install and run the whole suite on SQLite and PostgreSQL (and in Chromium)"
+	@echo "make bench   — run the benchmarks in bench/ and print their figures"
+	@echo "make lint    — ruff and mypy"
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENDOR)/.installed: node_modules/.installed
+	mkdir -p $(VENDOR)/leaflet $(VENDOR)/echarts $(VENDOR)/htmx
+	cp -r node_modules/leaflet/dist/* $(VENDOR)/leaflet/
+	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+install: .venv/.installed assets
+	@$(PY) -m civicgrid.web.i18n compile 2>/dev/null || true
+
+# Debian's Chromium for the browser tests (Playwright drives it through executable_path).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "Could not install chromium (needs root and the Debian mirror)"; exit 1; }; }
+
+$(DEMO_DB):
+	CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) .venv/bin/civicgrid init --demo
+
+demo: install $(DEMO_DB)
+	CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) .venv/bin/civicgrid serve --host $(HOST) --port $(PORT)
+
+serve: install
+	CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) .venv/bin/civicgrid serve --host $(HOST) --port $(PORT)
+
+test: install browser
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	CIVICGRID_TEST_DB=sqlite .venv/bin/pytest
+
+test-postgres:
+	CIVICGRID_TEST_DB=postgresql .venv/bin/pytest -m "db and not browser"
+
+bench: install
+	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+lint: install
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+	.venv/bin/mypy
+
+format: install
+	.venv/bin/ruff format src tests bench
+	.venv/bin/ruff check --fix src tests bench
+
+clean:
+	rm -rf .venv .tools node_modules $(VENDOR) var .pytest_cache .mypy_cache .ruff_cache
