@@ -15,7 +15,7 @@ from civicgrid.settings import get_settings
 DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgrid.web.routes")
 
 
-def create_app() -> FastAPI:
+def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
     from civicgrid.cases.api import router as cases_router
     from civicgrid.catalog.api import router as catalog_router
     from civicgrid.geo.api import router as geo_router
@@ -31,7 +31,7 @@ def create_app() -> FastAPI:
     problems.install(app)
     for router in (org_router, catalog_router, geo_router, cases_router):
         app.include_router(router)
-    for module in DOMAIN_ROUTERS:
+    for module in domains:
         importlib.import_module(module).install(app)
 
     @app.get("/healthz", tags=["运维 ops"], summary="存活检查")

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "dev-secret-change-me"  # refused outside development
+DEFAULT_SECRET = "civicgrid-development-secret-change-me"  # refused outside development
 
 
 class Settings(BaseSettings):

@@ -83,7 +83,8 @@ def report(
     now = (now or utcnow()).astimezone(UTC)
     loc = locate(session, data.lng, data.lat, data.crs)
     suggestions: list[dict[str, object]] = []
-    confidence: float | None = 1.0
+    # A category chosen by the reporter is not a machine classification: it earns no auto-dispatch on its own.
+    confidence: float | None = None
     if data.category_code:
         category = session.get(Category, data.category_code)
         if category is None or not category.active:

@@ -78,7 +78,8 @@ def transition(
     *,
     now: datetime | None = None,
 ) -> CaseEvent:
-    payload = validate_data(action, data)
+    if action not in RULES:
+        raise InvalidInput(f"未知的操作：{action}", allowed=sorted(RULES))
     rule = RULES[action]
     role = acting_role(actor, action, case)
     if case.state not in rule.from_states:
@@ -90,6 +91,7 @@ def transition(
     reason = blocked_reason(action, case)
     if reason:
         raise IllegalTransition(f"不能执行「{rule.label}」：{reason}", state=case.state, allowed=allowed_actions(actor, case))
+    payload = validate_data(action, data)  # after the refusals, so a refusal never hides behind a body error
     _check_attachments(session, case, payload.attachment_ids)
 
     now = (now or utcnow()).astimezone(UTC)
