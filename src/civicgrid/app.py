@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -10,9 +12,24 @@ from civicgrid import __version__, problems
 from civicgrid.limits import BodyLimit
 from civicgrid.settings import get_settings
 
-
 # Domains that mount their own routes (and error renderers): a module with ``install(app)``.
-DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgrid.web.routes")
+DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgrid.web.routes", "civicgrid.analytics.api")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the SLA sweeper beside the server (every process may run one: a database lock decides who sweeps)."""
+    s = get_settings()
+    thread = None
+    if s.sweeper_interval_s > 0 and s.env != "test":
+        from civicgrid.jobs.sweeper import SweeperThread
+
+        thread = SweeperThread(s.sweeper_interval_s)
+        thread.start()
+        app.state.sweeper = thread
+    yield
+    if thread is not None:
+        thread.stopped.set()
 
 
 def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
@@ -27,6 +44,7 @@ def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
         description="问题发现 → 快速反应 → 有效处置：城市网格化管理闭环的接口。",
         openapi_url="/openapi.json",
         docs_url="/docs",
+        lifespan=lifespan,
     )
     problems.install(app)
     for router in (org_router, catalog_router, geo_router, cases_router):

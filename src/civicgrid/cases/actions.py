@@ -113,7 +113,7 @@ class Rate(ActionData):
 
 
 class Supervise(NoteRequired):
-    pass
+    level: str = Field(default="leader", pattern="^(leader|warning|overdue)$", description="督办级别")
 
 
 ACTION_DATA: dict[str, type[ActionData]] = {

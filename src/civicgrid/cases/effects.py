@@ -19,7 +19,7 @@ from civicgrid.cases import actions as A
 from civicgrid.cases.events import append_event
 from civicgrid.cases.states import OPEN, State
 from civicgrid.errors import IllegalTransition, InvalidInput, NotFound, NotYourCase
-from civicgrid.models import Case, Category, Department, Supervision
+from civicgrid.models import Case, Category, Department, Supervision, UserRole
 from civicgrid.notify.inbox import notify_department, notify_user
 from civicgrid.org.roles import Principal
 from civicgrid.security.pii import keyed_hash
@@ -286,17 +286,32 @@ def rate(c: Ctx) -> State:
     return State.closed
 
 
+SWEEP_LEVELS = {"warning": 1, "overdue": 2}
+
+
 def supervise(c: Ctx) -> State:
-    case = c.case
+    """督办 by a leader, or by the SLA sweeper at 黄灯 (warning) / 红灯 (overdue) — once per case, level and due time."""
+    case, level = c.case, c.data.level
+    if level != "leader" and c.role != "system":
+        raise InvalidInput("预警与超期督办由系统自动发出")
+    dedupe = f"{case.id}:{level}:{case.due_at.isoformat() if case.due_at else ''}" if level != "leader" else None
     c.session.add(
         Supervision(
-            case_id=case.id, level="leader", note=c.data.note, department_id=case.department_id,
-            created_by=c.actor.user_id, created_at=c.now,
+            case_id=case.id, level=level, note=c.data.note, department_id=case.department_id,
+            created_by=c.actor.user_id, created_at=c.now, dedupe_key=dedupe,
         )
     )
-    case.supervised = True
+    if level == "leader":
+        case.supervised = True
+    else:
+        case.warning_level = max(case.warning_level, SWEEP_LEVELS[level])
+    c.extra["level"] = level
+    title = {"leader": "领导督办", "warning": "黄灯预警", "overdue": "红灯超期督办"}[level] + f"：案卷 {case.number}"
     if case.department_id:
-        notify_department(c.session, case.department_id, case, "supervise", f"督办：案卷 {case.number}", c.data.note, c.now)
+        notify_department(c.session, case.department_id, case, f"supervise_{level}", title, c.data.note, c.now)
+    if level == "overdue":
+        for uid in c.session.scalars(select(UserRole.user_id).where(UserRole.role == "leader")):
+            notify_user(c.session, uid, case, "supervise_overdue", title, c.data.note, c.now)
     return State(case.state)
 
 

@@ -13,7 +13,7 @@ from civicgrid.cases.events import append_event
 from civicgrid.cases.numbering import next_number
 from civicgrid.cases.states import State
 from civicgrid.errors import InvalidInput
-from civicgrid.geo.service import locate
+from civicgrid.geo.service import locate, locate_address
 from civicgrid.models import Attachment, Case, Category, utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.security import pii
@@ -33,8 +33,8 @@ SOURCE_LABELS = {
 @dataclass
 class ReportIn:
     description: str
-    lng: float
-    lat: float
+    lng: float | None = None
+    lat: float | None = None
     crs: str = "wgs84"
     category_code: str | None = None
     source: str = "citizen"
@@ -81,7 +81,16 @@ def report(
 ) -> IntakeResult:
     _validate(data)
     now = (now or utcnow()).astimezone(UTC)
-    loc = locate(session, data.lng, data.lat, data.crs)
+    address_confidence = None
+    if data.lng is None or data.lat is None:
+        if data.lng is not None or data.lat is not None:
+            raise InvalidInput("经度（lng）和纬度（lat）必须同时提供")
+        if not data.address.strip():
+            raise InvalidInput("请提供位置：经纬度（lng、lat）或地址（address）")
+        loc, match = locate_address(session, data.address)
+        address_confidence = match.confidence
+    else:
+        loc = locate(session, data.lng, data.lat, data.crs)
     suggestions: list[dict[str, object]] = []
     # A category chosen by the reporter is not a machine classification: it earns no auto-dispatch on its own.
     confidence: float | None = None
@@ -134,7 +143,8 @@ def report(
     append_event(
         session, case, action="report", actor=reporter, role=role, from_state=None, to_state=case.state, now=now,
         note=SOURCE_LABELS.get(data.source, data.source),
-        data={"source": data.source, "grid_code": case.grid_code, "confidence": confidence},
+        data={"source": data.source, "grid_code": case.grid_code, "confidence": confidence,
+              "address_confidence": address_confidence},
         attachment_ids=data.attachment_ids,
     )
     session.flush()

@@ -8,33 +8,36 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CaseOut, EventOut
-from civicgrid.cases.states import ACTION_LABELS, OPEN_REGISTERED, STATE_LABELS
+from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
 from civicgrid.cases.transition import allowed_actions
 from civicgrid.models import Attachment, Case, CaseEvent, Category, Department, utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.security import pii
-from civicgrid.sla.deadlines import WARNING_FRACTION
+from civicgrid.sla.deadlines import WARNING_FRACTION, get_clock
+
+DISPOSAL_CLOCK_STATES = frozenset({"dispatched", "processing", "returned"})
 
 STAFF = frozenset({"operator", "shift_lead", "dispatcher", "leader", "admin", "inspector"})
 
 
 class Names:
     def __init__(self, session: Session) -> None:
-        self.categories = {c.code: c.name for c in session.scalars(select(Category))}
+        cats = list(session.scalars(select(Category)))
+        self.categories = {c.code: c.name for c in cats}
+        self.working = {c.code for c in cats if c.limit_unit in ("wh", "wd")}
         self.departments = {d.id: (d.code, d.name) for d in session.scalars(select(Department))}
 
 
-def light(case: Case, now: datetime) -> str:
-    """Traffic light of the disposal clock: red overdue, yellow past 80 % of the limit, green otherwise."""
-    if case.state not in {s.value for s in OPEN_REGISTERED} or case.due_at is None or case.held:
+def light(case: Case, now: datetime, working: bool = True) -> str:
+    """Traffic light of the disposal clock: red overdue, yellow past 80 % of the limit (on the working clock for
+    working-unit limits), green otherwise; none once disposal is over or the case is parked."""
+    if case.state not in DISPOSAL_CLOCK_STATES or case.due_at is None or case.held:
         return "none"
     if now > case.due_at:
         return "red"
-    start = case.last_dispatched_at or case.dispatched_at
-    if start and case.due_at > start:
-        frac = (now - start) / (case.due_at - start)
-        if frac >= WARNING_FRACTION:
-            return "yellow"
+    start = case.dispatched_at
+    if start and get_clock().elapsed_fraction(start, case.due_at, now, working=working) >= WARNING_FRACTION:
+        return "yellow"
     return "green"
 
 
@@ -49,7 +52,7 @@ def case_out(case: Case, actor: Principal, names: Names, now: datetime | None = 
     now = now or utcnow()
     dept = names.departments.get(case.department_id) if case.department_id else None
     show_masked = bool(actor.roles & STAFF) or (actor.user_id is not None and actor.user_id == case.reporter_user_id)
-    lt = light(case, now)
+    lt = light(case, now, case.category_code in names.working)
     return CaseOut(
         **{k: getattr(case, k) for k in CaseOut.model_fields if hasattr(case, k) and k not in {"reporter_name", "reporter_phone"}},
         state_label=STATE_LABELS[case.state],

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 
 class ReportBody(BaseModel):
     description: str = Field(min_length=1, max_length=4000, description="问题描述")
-    lng: float = Field(ge=-180, le=180, description="经度")
-    lat: float = Field(ge=-90, le=90, description="纬度")
+    lng: float | None = Field(default=None, ge=-180, le=180, description="经度（与 lat 同时提供；不提供时按地址定位）")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="纬度")
     crs: str = Field(default="wgs84", pattern="^(wgs84|gcj02|bd09)$", description="坐标系：wgs84、gcj02（高德/腾讯）、bd09（百度）")
     category_code: str | None = Field(default=None, pattern=r"^[CE]\d{4}$", description="类别代码；不填则自动识别")
     source: str = Field(default="citizen", description="来源")

@@ -84,7 +84,7 @@ RULES: dict[str, Rule] = {
         _rule("release", "解除挂账", "shift_lead", OPEN_REGISTERED, None),
         _rule("reopen", "重新派遣（市民反映未解决）", "shift_lead", {S.closed}, S.dispatched),
         _rule("rate", "评价", "citizen", {S.closed}, None),
-        _rule("supervise", "督办", "leader", OPEN_REGISTERED, None),
+        _rule("supervise", "督办", "leader system", OPEN_REGISTERED, None),
     )
 }
 

@@ -10,9 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.errors import InvalidInput, NotFound, OutsideDistrict
+from civicgrid.geo.address import AddressMatch, AddressMatcher
 from civicgrid.geo.crs import to_wgs84
+from civicgrid.geo.district import Area as PlanArea
+from civicgrid.geo.district import Road as PlanRoad
 from civicgrid.geo.locator import GridLocator
-from civicgrid.models import Area, GridGeneration
+from civicgrid.models import Area, GridGeneration, Road
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,42 @@ def locate(session: Session, lng: float, lat: float, crs: str = "wgs84") -> Loca
     return Location(float(wlng), float(wlat), gen.id, code, community, street)
 
 
+_matchers: dict[int, AddressMatcher] = {}
+ADDRESS_MIN_CONFIDENCE = 0.6
+
+
+def address_matcher(session: Session, generation_id: int) -> AddressMatcher:
+    with _lock:
+        m = _matchers.get(generation_id)
+        if m is None:
+            areas = session.scalars(
+                select(Area).where(Area.generation_id == generation_id, Area.level.in_(("district", "street", "community")))
+            ).all()
+            plain = {lvl: [PlanArea(a.code, a.name, lvl, a.parent_code, shape(a.geometry)) for a in areas if a.level == lvl]  # type: ignore[arg-type]
+                     for lvl in ("district", "street", "community")}
+            roads = [PlanRoad(r.name, shape(r.geometry), tuple(r.community_codes))  # type: ignore[arg-type]
+                     for r in session.scalars(select(Road).where(Road.generation_id == generation_id))]
+            district = plain["district"][0] if plain["district"] else None
+            m = AddressMatcher(plain["street"], plain["community"], roads, district=district)
+            _matchers.clear()
+            _matchers[generation_id] = m
+        return m
+
+
+def locate_address(session: Session, text: str) -> tuple[Location, AddressMatch]:
+    """Place a report from address text alone. Below the confidence threshold the caller must place it on the map."""
+    gen = active_generation(session)
+    match = address_matcher(session, gen.id).match(text)
+    if match.lng is None or match.lat is None or match.confidence < ADDRESS_MIN_CONFIDENCE:
+        raise InvalidInput(
+            f"无法根据地址准确定位（可信度 {match.confidence:.2f}）：请在地图上选择位置或补充街道、社区、道路名称",
+            address_confidence=match.confidence,
+            address_reason=match.reason,
+        )
+    return locate(session, match.lng, match.lat), match
+
+
 def invalidate() -> None:
     with _lock:
         _cache.clear()
+        _matchers.clear()

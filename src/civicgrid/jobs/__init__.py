@@ -1,0 +1,1 @@
+"""Periodic jobs that act on cases through the case engine."""
