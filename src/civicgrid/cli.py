@@ -193,9 +193,11 @@ def export_grids(
 DOMAIN_COMMANDS = (
     "civicgrid.geo.cli",
     "civicgrid.sla.cli",
+    "civicgrid.classify.cli",
     "civicgrid.open311.cli",
     "civicgrid.evaluation.cli",
     "civicgrid.security.cli",
+    "civicgrid.analytics.cli",
 )
 for _module in DOMAIN_COMMANDS:
     importlib.import_module(_module).register(app)
