@@ -225,7 +225,10 @@ def close(c: Ctx) -> State:
     elif case.state != State.checked:
         raise IllegalTransition("只有核查通过的案卷才能正常结案；如需特殊结案请选择特殊结案并填写说明")
     else:
-        case.close_type = "overdue" if case.due_at is not None and c.now > case.due_at else "normal"
+        # 按期 is judged on the department's disposal (its last feedback) against the due time, extensions included;
+        # the command center's own check/close stages are measured separately (按期核查).
+        done = case.feedback_at or c.now
+        case.close_type = "overdue" if case.due_at is not None and done > case.due_at else "normal"
     case.closed_at = c.now
     case.stage_due_at = None
     c.extra["close_type"] = case.close_type

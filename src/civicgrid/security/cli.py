@@ -1,9 +1,45 @@
-"""Command-line commands of this domain (registered by civicgrid.cli)."""
+"""``civicgrid audit verify``: walk the hash chains and report any edited or deleted row."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
+from rich.console import Console
+
+audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def verify(json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
+    """校验案卷事件与安全事件的哈希链：发现被修改或删除的记录时以非零状态退出。"""
+    from sqlalchemy import func, select
+
+    from civicgrid.db import unit_of_work
+    from civicgrid.models import CaseEvent, SecurityEvent
+    from civicgrid.security.audit import verify_all
+
+    with unit_of_work(write=False) as session:
+        problems = verify_all(session)
+        counts = {
+            "case_events": session.scalar(select(func.count()).select_from(CaseEvent)) or 0,
+            "security_events": session.scalar(select(func.count()).select_from(SecurityEvent)) or 0,
+        }
+    if json_out:
+        typer.echo(json.dumps({"ok": not problems, "checked": counts,
+                               "problems": [{"chain": p.chain, "seq": p.seq, "problem": p.problem} for p in problems]},
+                              ensure_ascii=False))
+    else:
+        out = Console()
+        out.print(f"已校验案卷事件 {counts['case_events']} 条、安全事件 {counts['security_events']} 条。")
+        for p in problems:
+            out.print(f"[red]✗ {p.chain} 第 {p.seq} 条：{p.problem}[/red]")
+        if not problems:
+            out.print("[green]哈希链完整，未发现篡改或删除。[/green]")
+    if problems:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this domain's commands to the ``civicgrid`` command line."""
+    app.add_typer(audit_app, name="audit")
