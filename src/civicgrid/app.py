@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from civicgrid import __version__, problems
 from civicgrid.limits import BodyLimit
+from civicgrid.ops.observe import Observe, configure_logging
 from civicgrid.settings import get_settings
 
 # Domains that mount their own routes (and error renderers): a module with ``install(app)``.
@@ -20,6 +21,7 @@ DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgri
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the SLA sweeper beside the server (every process may run one: a database lock decides who sweeps)."""
     s = get_settings()
+    configure_logging(s.log_json)
     thread = None
     if s.sweeper_interval_s > 0 and s.env != "test":
         from civicgrid.jobs.sweeper import SweeperThread
@@ -36,6 +38,7 @@ def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
     from civicgrid.cases.api import router as cases_router
     from civicgrid.catalog.api import router as catalog_router
     from civicgrid.geo.api import router as geo_router
+    from civicgrid.ops.health import router as ops_router
     from civicgrid.org.api import router as org_router
 
     app = FastAPI(
@@ -52,10 +55,8 @@ def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
     for module in domains:
         importlib.import_module(module).install(app)
 
-    @app.get("/healthz", tags=["运维 ops"], summary="存活检查")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(ops_router)
     # Multipart reports carry up to nine photos.
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_upload_bytes * 10)
+    app.add_middleware(Observe)
     return app

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     # Notifications are also posted to these webhooks (comma separated); the sweeper runs every N seconds (0 = off).
     webhook_urls: str = ""
     sweeper_interval_s: int = 60
+    log_json: bool = False  # JSON log lines (production)
     # Map tiles: a URL template for an intranet tile server; empty means draw grids and cases without tiles.
     tile_url: str = ""
 

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from civicgrid import idempotency
 from civicgrid.cases import present, repository
 from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CasePage, ReportBody, ReportOut, TrackOut
@@ -87,7 +89,23 @@ async def _report_body(request: Request, session: Any, actor: Principal) -> Repo
         }
     },
 )
-async def post_report(request: Request, session: DbSession, actor: Reporter) -> ReportOut:
+async def post_report(request: Request, session: DbSession, actor: Reporter) -> Any:
+    key = request.headers.get("idempotency-key")
+    scope = f"reports:{actor.user_id or 'anonymous'}"
+    if key:
+        key = idempotency.check_key(key)
+        is_json = not request.headers.get("content-type", "").startswith(("multipart/", "application/x-www-form"))
+        digest = idempotency.body_hash(await request.body()) if is_json else None
+        earlier = idempotency.claim(session, scope, key, digest)
+        if earlier is not None:
+            return JSONResponse(earlier.response, status_code=earlier.status, headers={"Idempotent-Replayed": "true"})
+    out = await _create_report(request, session, actor)
+    if key:
+        idempotency.remember(session, scope, key, 201, out.model_dump(mode="json"))
+    return out
+
+
+async def _create_report(request: Request, session: Any, actor: Principal) -> ReportOut:
     body = await _report_body(request, session, actor)
     _check_source(actor, body.source)
     result = report(session, ReportIn(**body.model_dump()), actor)

@@ -5,6 +5,7 @@ from civicgrid.models.base import Base, utcnow
 from civicgrid.models.case import Attachment, Case, CaseEvent, Counter, Notification, Supervision
 from civicgrid.models.catalog import Category, RoutingRule
 from civicgrid.models.geo import Area, GridGeneration, Road
+from civicgrid.models.ops import IdempotencyKey
 from civicgrid.models.org import ApiClient, Department, User, UserGrid, UserRole
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Counter",
     "Department",
     "GridGeneration",
+    "IdempotencyKey",
     "Notification",
     "Road",
     "RoutingRule",

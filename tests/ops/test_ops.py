@@ -1,0 +1,38 @@
+"""Health, readiness, metrics, request ids, security headers and idempotent submissions."""
+
+from __future__ import annotations
+
+from builders import grid_point
+from sqlalchemy import func, select
+
+from civicgrid.models import Case
+
+
+def test_health_ready_and_metrics(client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "grids": "ok"}}
+    client.get("/api/v1/categories")
+    m = client.get("/metrics").text
+    assert 'civicgrid_http_requests_total{method="GET",route="/api/v1/categories",status="200"}' in m
+    assert "civicgrid_cases_overdue" in m
+
+
+def test_request_id_and_security_headers(client) -> None:
+    r = client.get("/api/v1/categories", headers={"X-Request-ID": "abc123"})
+    assert r.headers["x-request-id"] == "abc123"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+    assert len(client.get("/healthz").headers["x-request-id"]) == 32
+
+
+def test_a_retried_report_makes_one_case(client, session) -> None:
+    p = grid_point(session, 7)
+    body = {"description": "井盖松动", "lng": p.lng, "lat": p.lat, "category_code": "C0101"}
+    before = session.scalar(select(func.count()).select_from(Case))
+    first = client.post("/api/v1/reports", json=body, headers={"Idempotency-Key": "k-1"})
+    again = client.post("/api/v1/reports", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    assert session.scalar(select(func.count()).select_from(Case)) == before + 1
+    other = client.post("/api/v1/reports", json={**body, "description": "别的内容"}, headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]
