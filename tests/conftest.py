@@ -14,7 +14,8 @@ import pytest
 _TMP = Path(tempfile.mkdtemp(prefix="civicgrid-test-"))
 BACKEND = os.environ.get("CIVICGRID_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("CIVICGRID_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-PG_URL = os.environ.get("CIVICGRID_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/civicgrid_test")
+PG_DB = f"civicgrid_test_{os.getpid()}"  # one database per run, so parallel runs never collide
+PG_URL = os.environ.get("CIVICGRID_TEST_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}")
 os.environ.setdefault("CIVICGRID_ENV", "test")
 os.environ["CIVICGRID_DATA_DIR"] = str(_TMP / "data")
 os.environ["CIVICGRID_DATABASE_URL"] = PG_URL if BACKEND == "postgresql" else f"sqlite:///{_TMP / 'test.db'}"
@@ -37,8 +38,8 @@ def _prepare_postgres() -> None:
     try:
         admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("DROP DATABASE IF EXISTS civicgrid_test WITH (FORCE)"))
-            conn.execute(text("CREATE DATABASE civicgrid_test"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {PG_DB}"))
         admin.dispose()
     except Exception as exc:  # a missing server
         if os.environ.get("CI") == "true":
@@ -63,6 +64,11 @@ def db() -> Iterator[object]:
         build_district(s)
     yield engine
     engine.dispose()
+    if BACKEND == "postgresql":
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture

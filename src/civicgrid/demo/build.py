@@ -15,6 +15,7 @@ from civicgrid.demo import people
 from civicgrid.geo.district import DistrictPlan, generate_demo_district
 from civicgrid.geo.store import store_plan
 from civicgrid.models import Category, Department, RoutingRule
+from civicgrid.open311.seed import seed_attributes
 from civicgrid.org.service import create_user
 from civicgrid.security.passwords import hash_password
 
@@ -45,6 +46,7 @@ def build_district(session: Session, plan: DistrictPlan | None = None) -> tuple[
         offices.append(office)
     session.flush()
     rules = _routing_rules(session, plan)
+    seed_attributes(session)  # Open311 service definitions for a few categories
     users = _users(session, plan)
     return plan, DemoSummary(
         len(plan.streets), len(plan.communities), len(plan.grids), n_depts + len(offices), n_cats, rules, users

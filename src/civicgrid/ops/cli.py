@@ -1,0 +1,45 @@
+"""``civicgrid backup`` and ``civicgrid restore``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+def backup(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="备份文件（不含后缀）；默认 <数据目录>/backups/civicgrid-时间")] = None,
+) -> None:
+    """在线备份数据库与上传的照片（SQLite 在线备份；PostgreSQL 用 pg_dump）。"""
+    from civicgrid.ops.backup import backup as do_backup
+    from civicgrid.settings import get_settings
+
+    s = get_settings()
+    target = out or s.data_dir / "backups" / f"civicgrid-{datetime.now():%Y%m%d-%H%M%S}"
+    for p in do_backup(s.database_url, target, s.upload_dir):
+        Console().print(f"已写入 {p}（{p.stat().st_size:,} 字节）")
+
+
+def restore(
+    file: Annotated[Path, typer.Argument(help="备份文件（.sqlite3 或 .pgdump）", exists=True, dir_okay=False)],
+    uploads: Annotated[Path | None, typer.Option(help="照片归档（.uploads.tar.gz）")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="确认覆盖当前数据库")] = False,
+) -> None:
+    """从备份恢复（会覆盖当前数据库，请先停止服务）。"""
+    from civicgrid.ops.backup import restore as do_restore
+    from civicgrid.settings import get_settings
+
+    if not yes:
+        Console(stderr=True).print("[red]恢复会覆盖当前数据库。确认请加 --yes。[/red]")
+        raise typer.Exit(2)
+    s = get_settings()
+    do_restore(s.database_url, file, uploads, s.upload_dir)
+    Console().print("已恢复。请运行 civicgrid audit verify 校验审计链。")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backup")(backup)
+    app.command("restore")(restore)
