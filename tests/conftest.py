@@ -105,6 +105,19 @@ def client(session: Session) -> Iterator[object]:
 
     only = os.environ.get("CIVICGRID_TEST_DOMAINS")  # e.g. "" to test the core alone while a domain is being built
     app = create_app(DOMAIN_ROUTERS if only is None else tuple(d for d in only.split(",") if d))
-    app.dependency_overrides[get_session] = lambda: session
+    def request_session() -> Iterator[Session]:
+        """Like the real dependency (commit at the end, roll back on error), inside the test's transaction."""
+        session.flush()
+        nested = session.begin_nested()  # the request's own unit of work; the test's setup stays put
+        try:
+            yield session
+            if nested.is_active:
+                nested.commit()
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = request_session
     with TestClient(app, raise_server_exceptions=True) as c:
         yield c

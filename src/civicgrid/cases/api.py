@@ -21,6 +21,7 @@ from civicgrid.errors import Forbidden, InvalidInput, NotFound, UnsupportedMedia
 from civicgrid.models import Attachment, Case
 from civicgrid.org.auth import CurrentUser, Reporter
 from civicgrid.org.roles import ANONYMOUS_CITIZEN, Principal
+from civicgrid.security import audit, pii
 from civicgrid.security.pii import keyed_hash
 from civicgrid.settings import get_settings
 from civicgrid.storage.files import get_storage, save_image
@@ -62,8 +63,8 @@ async def _report_body(request: Request, session: Any, actor: Principal) -> Repo
     else:
         try:
             raw = await request.json()
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidInput("请求体不是有效的 UTF-8 JSON") from None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise InvalidInput("请求体不是有效的 UTF-8 JSON（或嵌套过深）") from None
     try:
         return ReportBody.model_validate(raw)
     except ValidationError as exc:
@@ -168,6 +169,20 @@ def act(
     transition(session, case, action, actor, body or {})
     # The actor was allowed to act; show them the result even if it left their scope (a handler's 回退).
     return present.case_detail(repository.load_full(session, case_id), actor, present.Names(session))
+
+
+REVEAL_ROLES = frozenset({"operator", "shift_lead", "dispatcher"})
+
+
+@router.post("/cases/{case_id}/reveal", summary="查看报告人完整联系方式（仅受理员/值班长/派遣员，记入审计）")
+def reveal(case_id: int, request: Request, session: DbSession, actor: CurrentUser) -> dict[str, Any]:
+    if not actor.has_any(REVEAL_ROLES):
+        raise Forbidden("只有受理员、值班长、派遣员可以查看报告人完整联系方式")
+    case = repository.get_case(session, actor, case_id)
+    audit.record(session, "reveal", user_id=actor.user_id, subject=case.number,
+                 ip=request.client.host if request.client else "", data={"fields": ["reporter_name", "reporter_phone"]})
+    return {"number": case.number, "reporter_name": pii.decrypt(case.reporter_name_enc),
+            "reporter_phone": pii.decrypt(case.reporter_phone_enc)}
 
 
 # --- Following a case by its number (public, with the query code) ---------------------------------------------
