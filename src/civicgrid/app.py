@@ -14,7 +14,20 @@ from civicgrid.ops.observe import Observe, configure_logging
 from civicgrid.settings import get_settings
 
 # Domains that mount their own routes (and error renderers): a module with ``install(app)``.
-DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgrid.web.routes")
+DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgrid.web.routes", "civicgrid.analytics.api")
+
+
+def _warm_up() -> None:
+    """Build the spatial index before the first report arrives (a restarted server answers at full speed)."""
+    from civicgrid.db import session_factory
+    from civicgrid.errors import AppError
+    from civicgrid.geo.service import active_generation, locator_for
+
+    try:
+        with session_factory(write=False)() as session:
+            locator_for(session, active_generation(session).id)
+    except AppError:
+        pass  # no grids yet: /readyz says so
 
 
 @asynccontextmanager
@@ -22,6 +35,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the SLA sweeper beside the server (every process may run one: a database lock decides who sweeps)."""
     s = get_settings()
     configure_logging(s.log_json)
+    if s.env != "test":
+        _warm_up()
     thread = None
     if s.sweeper_interval_s > 0 and s.env != "test":
         from civicgrid.jobs.sweeper import SweeperThread

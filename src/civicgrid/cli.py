@@ -197,6 +197,7 @@ DOMAIN_COMMANDS = (
     "civicgrid.open311.cli",
     "civicgrid.evaluation.cli",
     "civicgrid.security.cli",
+    "civicgrid.analytics.cli",
     "civicgrid.ops.cli",
 )
 for _module in DOMAIN_COMMANDS:
