@@ -67,7 +67,8 @@ test-sqlite:
 test-postgres:
 	CIVICGRID_TEST_DB=postgresql .venv/bin/pytest -m "db and not browser"
 
-bench: install
+bench: install browser
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 lint: install

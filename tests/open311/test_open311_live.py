@@ -96,6 +96,8 @@ def test_georeport_client_reads_everything(live: tuple[str, str], fmt: str) -> N
     )
     code = one["service_code"]
     filtered = client.get_service_requests(service_code=code)
+    if isinstance(filtered, dict):  # xmltodict gives a lone <request> as a dict, not a list of one
+        filtered = [filtered]
     assert filtered and {r["service_code"] for r in filtered} == {code}
 
 
