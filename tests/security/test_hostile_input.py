@@ -109,3 +109,15 @@ def test_reveal_is_role_limited_and_audited(client, session) -> None:
     # At rest the phone is not in clear text.
     case = session.get(Case, cid)
     assert "13812345678" not in (case.reporter_phone_enc or "") and case.reporter_phone_hash
+
+
+def test_pii_key_rotation(session, monkeypatch) -> None:
+    from civicgrid.security import pii
+    from civicgrid.settings import get_settings
+
+    old = pii.encrypt("13812345678")
+    monkeypatch.setattr(get_settings(), "pii_keys", "new-key-2027," + get_settings().secret_key)
+    rotated = pii.rotate(old)
+    assert rotated != old and pii.decrypt(rotated) == "13812345678"
+    monkeypatch.setattr(get_settings(), "pii_keys", "new-key-2027")
+    assert pii.decrypt(rotated) == "13812345678" and pii.decrypt(old) is None

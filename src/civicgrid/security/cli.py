@@ -41,5 +41,32 @@ def verify(json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")]
         raise typer.Exit(1)
 
 
+pii_app = typer.Typer(help="个人信息加密", no_args_is_help=True)
+
+
+@pii_app.command("rotate")
+def rotate() -> None:
+    """用最新的密钥（CIVICGRID_PII_KEYS 的第一个）重新加密所有报告人姓名和电话。"""
+    from sqlalchemy import select
+
+    from civicgrid.db import unit_of_work
+    from civicgrid.models import Case, User
+    from civicgrid.security import audit
+    from civicgrid.security import pii as crypto
+
+    n = 0
+    with unit_of_work() as session:
+        for case in session.scalars(select(Case).where(
+                (Case.reporter_name_enc.is_not(None)) | (Case.reporter_phone_enc.is_not(None))).execution_options(yield_per=1000)):
+            case.reporter_name_enc = crypto.rotate(case.reporter_name_enc)
+            case.reporter_phone_enc = crypto.rotate(case.reporter_phone_enc)
+            n += 1
+        for user in session.scalars(select(User).where(User.phone_enc.is_not(None))):
+            user.phone_enc = crypto.rotate(user.phone_enc)
+        audit.record(session, "pii_rotate", subject="cases", data={"cases": n})
+    Console().print(f"已用新密钥重新加密 {n} 件案卷的报告人信息。")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
+    app.add_typer(pii_app, name="pii")
