@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from civicgrid.models import ChainHead
@@ -25,9 +25,29 @@ def link_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical(payload)).encode()).hexdigest()
 
 
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_locks(session: Session, previous_transaction: object) -> None:
+    """A rollback (savepoints included) may have released the head's lock: take it again next time."""
+    for key in [k for k in session.info if isinstance(k, tuple) and k and k[0] == "chain_locked"]:
+        del session.info[key]
+
+
+def _locked_head(session: Session, chain: str) -> ChainHead | None:
+    """The chain's head row, locked FOR UPDATE once per transaction (later appends reuse the held lock)."""
+    key = ("chain_locked", chain)
+    tx = session.get_transaction()
+    if tx is not None and session.info.get(key) is tx:
+        head = session.get(ChainHead, chain)
+        if head is not None:
+            return head
+    head = session.execute(select(ChainHead).where(ChainHead.name == chain).with_for_update()).scalar_one_or_none()
+    session.info[key] = session.get_transaction()
+    return head
+
+
 def next_link(session: Session, chain: str, payload: Mapping[str, Any]) -> tuple[int, str, str]:
     """Reserve the next link of ``chain`` for ``payload``: returns (seq, prev_hash, hash) and moves the head."""
-    head = session.execute(select(ChainHead).where(ChainHead.name == chain).with_for_update()).scalar_one_or_none()
+    head = _locked_head(session, chain)
     if head is None:
         head = ChainHead(name=chain, seq=0, last_hash=GENESIS)
         session.add(head)
