@@ -39,7 +39,6 @@ $(VENDOR)/.installed: node_modules/.installed
 assets: $(VENDOR)/.installed
 
 install: .venv/.installed assets
-	@$(PY) -m civicgrid.web.i18n compile 2>/dev/null || true
 
 # Debian's Chromium for the browser tests (Playwright drives it through executable_path).
 browser:

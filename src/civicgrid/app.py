@@ -63,6 +63,7 @@ def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
         openapi_url="/openapi.json",
         docs_url="/docs",
         lifespan=lifespan,
+        responses=problems.PROBLEM_RESPONSES,
     )
     problems.install(app)
     for router in (org_router, catalog_router, geo_router, cases_router):

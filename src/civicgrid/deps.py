@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from civicgrid.db import get_engine, session_factory
@@ -28,3 +28,6 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_session)]
+
+# A database row id in a URL: bounded, so a huge number is a clear 422 and never reaches the driver.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="编号")]

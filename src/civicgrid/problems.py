@@ -19,13 +19,59 @@ _HTTP_TITLES = {404: "未找到", 405: "不支持的请求方法", 413: "内容�
 renderers: list[tuple[str, Any]] = []
 
 
-def problem(status: int, title: str, detail: str, code: str, instance: str = "", **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, code: str, instance: str = "", headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": f"urn:civicgrid:problem:{code}", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
+
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+}
+_PROBLEM_TEXT = {
+    400: "请求有误", 401: "未登录或登录已过期", 403: "无权操作", 404: "未找到", 409: "当前状态不允许此操作",
+    413: "内容过大", 415: "文件类型不支持", 422: "输入不合法",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": text + "（RFC 9457 problem details）", "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
+    for code, text in _PROBLEM_TEXT.items()
+}
+
+
+def _walk(routes: Any, prefix: str = "") -> Any:
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            ctx = getattr(route, "include_context", None)
+            yield from _walk(inner.routes, prefix + (getattr(ctx, "prefix", "") or ""))
+        elif getattr(route, "methods", None):
+            yield prefix, route
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route serves at ``path`` (for the Allow header of a 405)."""
+    methods: set[str] = set()
+    for prefix, route in _walk(app.routes):
+        if path.startswith(prefix) and route.path_regex.match(path[len(prefix):] if prefix else path):
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _other_renderer(request: Request) -> Any:
@@ -70,6 +116,14 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "请求有误"
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"找不到该地址：{request.url.path}"
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            detail = f"不支持 {request.method} 方法"
+            headers = {"Allow": ", ".join(allowed_methods(request.app, request.url.path))}
         if render:
-            return render(request, exc.status_code, detail, "http_error")
-        return problem(exc.status_code, _HTTP_TITLES.get(exc.status_code, "请求有误"), detail, "http_error", request.url.path)
+            response = render(request, exc.status_code, detail, "http_error")
+            if headers and exc.status_code == 405:
+                response.headers.update(headers)
+            return response
+        return problem(exc.status_code, _HTTP_TITLES.get(exc.status_code, "请求有误"), detail, "http_error",
+                       request.url.path, headers=headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -14,7 +15,9 @@ class ActionData(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     note: str = Field(default="", max_length=4000, description="备注 / 说明")
-    attachment_ids: list[int] = Field(default_factory=list, max_length=20, description="已上传照片的编号")
+    attachment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=20, description="已上传照片的编号"
+    )
 
 
 class NoteRequired(ActionData):
@@ -42,7 +45,7 @@ class Void(NoteRequired):
 
 
 class Merge(ActionData):
-    master_case_id: int | None = Field(default=None, description="主案卷编号（id）")
+    master_case_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="主案卷编号（id）")
     master_number: str | None = Field(default=None, description="主案卷号")
 
 

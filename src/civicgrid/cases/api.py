@@ -16,7 +16,7 @@ from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CasePage, ReportBody, ReportOut, TrackOut
 from civicgrid.cases.states import STATE_LABELS, State
 from civicgrid.cases.transition import transition
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, RowId
 from civicgrid.errors import Forbidden, InvalidInput, NotFound, UnsupportedMedia
 from civicgrid.models import Attachment, Case
 from civicgrid.org.auth import CurrentUser, Reporter
@@ -151,14 +151,14 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="案卷详情（含流转记录）")
-def get_case(case_id: int, session: DbSession, actor: CurrentUser) -> CaseDetail:
+def get_case(case_id: RowId, session: DbSession, actor: CurrentUser) -> CaseDetail:
     case = repository.get_case(session, actor, case_id, with_events=True)
     return present.case_detail(case, actor, present.Names(session))
 
 
 @router.post("/cases/{case_id}/actions/{action}", response_model=CaseDetail, summary="对案卷执行操作")
 def act(
-    case_id: int,
+    case_id: RowId,
     action: str,
     session: DbSession,
     actor: CurrentUser,
@@ -175,7 +175,7 @@ REVEAL_ROLES = frozenset({"operator", "shift_lead", "dispatcher"})
 
 
 @router.post("/cases/{case_id}/reveal", summary="查看报告人完整联系方式（仅受理员/值班长/派遣员，记入审计）")
-def reveal(case_id: int, request: Request, session: DbSession, actor: CurrentUser) -> dict[str, Any]:
+def reveal(case_id: RowId, request: Request, session: DbSession, actor: CurrentUser) -> dict[str, Any]:
     if not actor.has_any(REVEAL_ROLES):
         raise Forbidden("只有受理员、值班长、派遣员可以查看报告人完整联系方式")
     case = repository.get_case(session, actor, case_id)
@@ -266,14 +266,14 @@ def _photo(att: Attachment, suffix: str) -> Response:
 
 
 @router.get("/attachments/{att_id}", summary="照片（已去除位置信息）", response_class=Response)
-def photo(att_id: int, request: Request, session: DbSession, code: str | None = None) -> Response:
+def photo(att_id: RowId, request: Request, session: DbSession, code: str | None = None) -> Response:
     from civicgrid.org.auth import optional_principal
 
     return _photo(_attachment(session, att_id, optional_principal(request, session), code), ".jpg")
 
 
 @router.get("/attachments/{att_id}/thumb", summary="照片缩略图", response_class=Response)
-def thumb(att_id: int, request: Request, session: DbSession, code: str | None = None) -> Response:
+def thumb(att_id: RowId, request: Request, session: DbSession, code: str | None = None) -> Response:
     from civicgrid.org.auth import optional_principal
 
     return _photo(_attachment(session, att_id, optional_principal(request, session), code), ".thumb.jpg")

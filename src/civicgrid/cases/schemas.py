@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -18,7 +18,7 @@ class ReportBody(BaseModel):
     address: str = Field(default="", max_length=300)
     reporter_name: str | None = Field(default=None, max_length=50)
     reporter_phone: str | None = Field(default=None, max_length=20)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=9)
+    attachment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=9)
 
 
 class ReportOut(BaseModel):

@@ -43,7 +43,8 @@ def grids(
     session: DbSession,
     street: str | None = None,
     community: str | None = None,
-    bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat")] = None,
+    bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat",
+                                      pattern=r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$")] = None,
 ) -> dict[str, Any]:
     gen = active_generation(session)
     q = select(Area).where(Area.generation_id == gen.id, Area.level == "grid")

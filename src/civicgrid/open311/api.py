@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from civicgrid import problems
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, RowId
 from civicgrid.errors import NotFound
 from civicgrid.models import Attachment, Case
 from civicgrid.open311 import catalog, query, submit, updates
@@ -25,7 +25,13 @@ from civicgrid.org.auth import AdminUser
 from civicgrid.storage.files import get_storage
 
 PREFIX = "/open311/v2"
-router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"])
+_ERROR_CONTENT = {"application/json": {"schema": {"type": "array"}}, "text/xml": {"schema": {"type": "string"}}}
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"description": text, "content": _ERROR_CONTENT}
+    for code, text in ((400, "Open311 错误：参数有误"), (403, "Open311 错误：api_key 缺失或无效"), (404, "Open311 错误：资源不存在"),
+                       (405, "Open311 错误：不支持的方法"), (413, "Open311 错误：内容过大"))
+}
+router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"], responses=ERROR_RESPONSES)
 admin_router = APIRouter(prefix="/api/v1", tags=["类别 catalog"])
 
 
@@ -169,7 +175,7 @@ async def post_update(request: Request, fmt: str, session: DbSession) -> Respons
 
 
 @router.get("/media/{att_id}.jpg", summary="公开照片（已去除位置信息）", response_class=Response)
-def media(att_id: int, session: DbSession) -> Response:
+def media(att_id: RowId, session: DbSession) -> Response:
     att = session.get(Attachment, att_id)
     visible = (
         att is not None
@@ -199,7 +205,7 @@ def put_attributes(
 
 def _render_error(request: Request, status: int, message: str, code: str) -> Response:
     """AppErrors and validation errors under /open311, as Open311 error bodies (403/404 kept, else 400)."""
-    mapped = {401: 403, 403: 403, 404: 404}.get(status, 500 if status >= 500 else 400)
+    mapped = {401: 403, 403: 403, 404: 404, 405: 405, 413: 413}.get(status, 500 if status >= 500 else 400)
     return errors_document(format_of_path(request.url.path), [(mapped, message)], mapped)
 
 

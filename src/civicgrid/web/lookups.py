@@ -1,0 +1,153 @@
+"""Read helpers for the pages: category and street choices, departments, case map points, timelines."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicgrid.cases import repository
+from civicgrid.cases.present import light
+from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
+from civicgrid.errors import NotFound
+from civicgrid.geo.service import active_generation
+from civicgrid.models import Area, Case, CaseEvent, Category, Department
+from civicgrid.security.pii import keyed_hash
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    group: str = ""
+
+
+def category_choices(session: Session) -> list[Choice]:
+    rows = session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code))
+    kinds = {"C": "部件", "E": "事件"}
+    return [Choice(c.code, c.name, f"{kinds.get(c.kind, c.kind)} · {c.major_name}") for c in rows]
+
+
+def street_choices(session: Session) -> list[Choice]:
+    gen = active_generation(session)
+    rows = session.scalars(
+        select(Area).where(Area.generation_id == gen.id, Area.level == "street").order_by(Area.code)
+    )
+    return [Choice(a.code, a.name) for a in rows]
+
+
+def area_names(session: Session, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    gen = active_generation(session)
+    rows = session.execute(
+        select(Area.code, Area.name).where(Area.generation_id == gen.id, Area.code.in_(codes))
+    )
+    return {code: name for code, name in rows}
+
+
+def department_choices(session: Session) -> list[Choice]:
+    rows = session.scalars(
+        select(Department).where(Department.active.is_(True)).order_by(Department.kind, Department.code)
+    )
+    kinds = {"department": "专业部门", "street_office": "街道办事处"}
+    return [Choice(d.code, d.name, kinds.get(d.kind, d.kind)) for d in rows]
+
+
+def stage_due(case: Case) -> datetime | None:
+    """The deadline that matters now: disposal due once dispatched, else the current stage's due time."""
+    return case.due_at if case.due_at and case.dispatched_at else case.stage_due_at
+
+
+def map_point(case: Case, now: datetime, names: dict[str, str] | None = None) -> dict[str, Any]:
+    category = (names or {}).get(case.category_code, case.category_code)
+    return {
+        "id": case.id,
+        "lat": case.lat,
+        "lng": case.lng,
+        "light": light(case, now),
+        "label": case.number,
+        "detail": f"{category} · {STATE_LABELS.get(case.state, case.state)}",
+        "url": f"/cases/{case.id}",
+    }
+
+
+def json_block(value: Any) -> Markup:
+    """JSON safe to place inside <script type="application/json"> (no "</" can close the element)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def grid_feature(session: Session, grid_code: str) -> dict[str, Any] | None:
+    gen = active_generation(session)
+    area = session.scalar(select(Area).where(Area.generation_id == gen.id, Area.code == grid_code))
+    if area is None:
+        return None
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": area.code, "geometry": area.geometry, "properties": {"name": area.name}}
+        ],
+    }
+
+
+PUBLIC_ACTIONS = frozenset(
+    {"report", "register", "dispatch", "sign", "feedback", "close", "void", "merge", "rate", "reopen"}
+)
+PUBLIC_NOTES = frozenset({"feedback", "close", "void"})
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    action: str
+    label: str
+    state_label: str
+    actor: str
+    role: str
+    note: str
+    at: datetime
+    attachment_ids: tuple[int, ...]
+
+
+def timeline(events: list[CaseEvent], *, public: bool) -> list[TimelineItem]:
+    """Events newest first. The public view hides internal steps, people and notes."""
+    out = []
+    for e in events:
+        if public and e.action not in PUBLIC_ACTIONS:
+            continue
+        out.append(
+            TimelineItem(
+                action=e.action,
+                label=ACTION_LABELS.get(e.action, e.action),
+                state_label=STATE_LABELS.get(e.to_state, e.to_state),
+                actor="" if public else e.actor_label,
+                role="" if public else e.actor_role,
+                note=(e.note if e.action in PUBLIC_NOTES else "") if public else e.note,
+                at=e.created_at,
+                attachment_ids=() if public else tuple(int(i) for i in (e.attachment_ids or [])),
+            )
+        )
+    return list(reversed(out))
+
+
+def tracked_case(session: Session, number: str, code: str, user_id: int | None) -> Case:
+    """A case followed by its number: the reporter's own (logged in) or proven by the query code."""
+    case = repository.get_by_number(session, number.strip().upper())
+    if case is None:
+        raise NotFound("案卷号或查询码不正确")
+    if user_id is not None and case.reporter_user_id == user_id:
+        return case
+    code = code.strip().upper()
+    if (
+        not code
+        or not case.query_code_hash
+        or not hmac.compare_digest(case.query_code_hash, keyed_hash("q:" + code))
+    ):
+        raise NotFound("案卷号或查询码不正确")
+    return case

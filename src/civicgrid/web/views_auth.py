@@ -1,0 +1,86 @@
+"""Home (redirect by role), login and logout."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from civicgrid.deps import DbSession
+from civicgrid.errors import Unauthorized
+from civicgrid.org.roles import Principal
+from civicgrid.org.service import authenticate
+from civicgrid.org.tokens import issue_token
+from civicgrid.web.render import mounted_sections, render
+from civicgrid.web.session import (
+    CsrfForm,
+    OptionalWebUser,
+    clear_login_cookie,
+    flash,
+    safe_next,
+    set_login_cookie,
+)
+
+router = APIRouter(include_in_schema=False)
+
+OPTIONAL_SECTIONS = frozenset({"/leader", "/admin"})
+
+
+def home_for(request: Request, user: Principal | None) -> str:
+    """Where each role starts its day."""
+    if user is None:
+        return "/report"
+    optional = mounted_sections(request)
+    order = (
+        ("admin", "/admin"),
+        ("leader", "/leader"),
+        ("dispatcher", "/center"),
+        ("shift_lead", "/center"),
+        ("operator", "/center"),
+        ("handler", "/dept"),
+        ("inspector", "/inspector"),
+    )
+    for role, target in order:
+        if user.has(role) and (target not in OPTIONAL_SECTIONS or target in optional):
+            return target
+    if user.has_any({"admin", "leader"}):
+        return "/center"
+    return "/report"
+
+
+@router.get("/")
+def home(request: Request, user: OptionalWebUser) -> Response:
+    return RedirectResponse(home_for(request, user), status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, user: OptionalWebUser, next: str = "") -> HTMLResponse:
+    return render(request, "login.html", next=safe_next(next, ""), username="", error="")
+
+
+@router.post("/login")
+def login(request: Request, session: DbSession, form: CsrfForm) -> Response:
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or ""), "")
+    ip = request.client.host if request.client else ""
+    try:
+        user = authenticate(session, username, password, ip)
+    except Unauthorized as exc:
+        session.commit()  # keep the failure count and the audit row
+        request.state.principal = None
+        return render(
+            request, "login.html", status_code=401, next=target, username=username, error=exc.message
+        )
+    token, ttl = issue_token(user.id)
+    session.commit()
+    response = RedirectResponse(target or "/", status_code=303)
+    set_login_cookie(response, token, ttl)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, form: CsrfForm) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    clear_login_cookie(response)
+    flash(response, "您已安全退出", "info")
+    return response

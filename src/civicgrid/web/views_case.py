@@ -1,0 +1,146 @@
+"""The case page (every staff role) and the one form endpoint that takes any action on a case.
+
+The page shows the map, photos, the full timeline, duplicate candidates, the suggested category and
+department, and one form per action the user may take now (``allowed_actions``). Every action goes
+through ``transition``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicgrid.cases import present, repository
+from civicgrid.cases.dedupe import candidates, similarity
+from civicgrid.cases.intake import SOURCE_LABELS
+from civicgrid.cases.scope import readable_cases
+from civicgrid.cases.states import ACTION_LABELS, INTAKE, OPEN, RULES
+from civicgrid.cases.transition import transition
+from civicgrid.catalog.routing import route
+from civicgrid.deps import DbSession, RowId
+from civicgrid.errors import AppError, NotFound
+from civicgrid.geo.crs import haversine_m
+from civicgrid.models import Case, Category, utcnow
+from civicgrid.org.roles import Principal
+from civicgrid.web import lookups
+from civicgrid.web.forms import action_data, action_views, save_photos
+from civicgrid.web.render import render
+from civicgrid.web.session import CsrfForm, WebUser, flash, safe_next
+from civicgrid.web.views_api import suggest_categories
+
+router = APIRouter(include_in_schema=False)
+
+STAFF_ROLES = frozenset({"operator", "shift_lead", "dispatcher", "handler", "inspector", "leader", "admin"})
+
+
+def duplicate_candidates(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Open cases near this one (within the category's merge radius and window), nearest first."""
+    if case.state not in {s.value for s in OPEN}:
+        return []
+    cat = session.get(Category, case.category_code)
+    radius = cat.merge_radius_m if cat else 100.0
+    window = cat.merge_window_h if cat else 72.0
+    out = []
+    for other in candidates(session, case, radius * 2, window):
+        dist = float(haversine_m(case.lng, case.lat, other.lng, other.lat))
+        if dist > radius * 2:
+            continue
+        out.append(
+            {
+                "case": other,
+                "distance": round(dist),
+                "same_category": other.category_code == case.category_code,
+                "similarity": round(similarity(case.description, other.description), 2),
+            }
+        )
+    return sorted(out, key=lambda d: (not d["same_category"], d["distance"]))[:5]
+
+
+def suggested_department(session: Session, case: Case) -> Any:
+    cat = session.get(Category, case.category_code)
+    if cat is None:
+        return None
+    return route(
+        session,
+        cat,
+        grid_code=case.grid_code,
+        community_code=case.community_code,
+        street_code=case.street_code,
+    )
+
+
+@router.get("/cases/{case_id}")
+def case_page(case_id: RowId, request: Request, session: DbSession, user: WebUser) -> HTMLResponse:
+    if not user.has_any(STAFF_ROLES):
+        raise NotFound("案卷不存在")
+    case = repository.get_case(session, user, case_id, with_events=True)
+    names = present.Names(session)
+    now = utcnow()
+    out = present.case_out(case, user, names, now)
+    allowed = [a for a in out.allowed_actions if a != "rate"]
+    areas = lookups.area_names(session, {case.street_code, case.community_code})
+    master = session.get(Case, case.master_case_id) if case.master_case_id else None
+    dispatchable = "dispatch" in allowed
+    suggestions = suggest_categories(case.description) if case.state in {s.value for s in INTAKE} else []
+    return render(
+        request,
+        "center/case.html",
+        case=case,
+        out=out,
+        actions=action_views(allowed),
+        items=lookups.timeline(list(case.events), public=False),
+        photos=[a.id for a in case.attachments],
+        duplicates=duplicate_candidates(session, case),
+        suggestions=suggestions,
+        suggested_dept=suggested_department(session, case)
+        if dispatchable or case.state in {"registered"}
+        else None,
+        departments=lookups.department_choices(session) if dispatchable else [],
+        categories=lookups.category_choices(session),
+        street_name=areas.get(case.street_code, case.street_code),
+        community_name=areas.get(case.community_code, case.community_code),
+        due=lookups.stage_due(case),
+        source_label=SOURCE_LABELS.get(case.source, ""),
+        master=master,
+        point=lookups.json_block([lookups.map_point(case, now, names.categories) | {"url": ""}]),
+        grid=lookups.json_block(lookups.grid_feature(session, case.grid_code)),
+        back=safe_next(request.query_params.get("back"), ""),
+    )
+
+
+def _still_readable(session: Session, actor: Principal, case_id: int) -> bool:
+    return session.scalar(select(Case.id).where(Case.id == case_id, readable_cases(actor))) is not None
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def case_action(
+    case_id: RowId, action: str, request: Request, session: DbSession, user: WebUser, form: CsrfForm
+) -> Response:
+    repository.get_case(session, user, case_id)  # 404 / 403 before anything else
+    if action not in RULES:
+        raise NotFound(f"未知的操作：{action}")
+    label = ACTION_LABELS.get(action, action)
+    target = safe_next(str(form.get("next") or ""), "")
+    try:
+        ids = await save_photos(session, form, user)
+        case = repository.get_case_for_update(session, case_id)
+        transition(session, case, action, user, action_data(action, form, ids))
+        number = case.number
+    except AppError as exc:
+        session.rollback()
+        response = RedirectResponse(f"/cases/{case_id}", status_code=303)
+        flash(
+            response, "「{label}」未完成：{reason}", "error", values={"label": label, "reason": exc.message}
+        )
+        return response
+    readable = _still_readable(session, user, case_id)
+    session.commit()
+    if not target:
+        target = f"/cases/{case_id}" if readable else "/"
+    response = RedirectResponse(target, status_code=303)
+    flash(response, "已完成「{label}」：{number}", "success", values={"label": label, "number": number})
+    return response

@@ -1,0 +1,196 @@
+"""市民 pages (mobile first): report a problem with a point and photos; follow it by number and code; rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from civicgrid.cases import repository
+from civicgrid.cases.intake import ReportIn, report
+from civicgrid.cases.repository import CaseFilter
+from civicgrid.cases.states import STATE_LABELS, State
+from civicgrid.cases.transition import allowed_actions, transition
+from civicgrid.deps import DbSession
+from civicgrid.errors import AppError
+from civicgrid.models import Case, utcnow
+from civicgrid.org.roles import ANONYMOUS_CITIZEN, Principal
+from civicgrid.web import lookups
+from civicgrid.web.forms import parse_float, save_photos
+from civicgrid.web.render import render
+from civicgrid.web.session import CsrfForm, OptionalWebUser, flash, pack, set_cookie, unpack
+
+router = APIRouter(include_in_schema=False)
+
+RECEIPT_COOKIE = "civicgrid_receipt"
+TRACK_COOKIE = "civicgrid_track"
+REPORT_FIELDS = ("description", "lng", "lat", "address", "category_code", "reporter_name", "reporter_phone")
+
+
+def tracked_codes(request: Request) -> dict[str, str]:
+    """Case number → query code remembered for this browser (a signed cookie, never in a URL)."""
+    raw = unpack("track", request.cookies.get(TRACK_COOKIE))
+    if not isinstance(raw, list):
+        return {}
+    return {str(x[0]): str(x[1]) for x in raw if isinstance(x, list) and len(x) == 2}
+
+
+def remember_code(request: Request, response: Response, number: str, code: str) -> None:
+    codes = tracked_codes(request)
+    codes.pop(number, None)
+    codes[number] = code
+    items = [[n, c] for n, c in codes.items()][-8:]
+    set_cookie(response, TRACK_COOKIE, pack("track", items), max_age=30 * 24 * 3600)
+
+
+def _report_page(
+    request: Request, session: Any, values: dict[str, str], error: str = "", status: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "citizen/report.html",
+        status_code=status,
+        categories=lookups.category_choices(session),
+        values=values,
+        error=error,
+    )
+
+
+@router.get("/report")
+def report_page(request: Request, session: DbSession, user: OptionalWebUser) -> HTMLResponse:
+    return _report_page(request, session, {})
+
+
+@router.post("/report")
+async def report_submit(
+    request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm
+) -> Response:
+    values = {k: str(form.get(k) or "").strip() for k in REPORT_FIELDS}
+    reporter: Principal = user or ANONYMOUS_CITIZEN
+    try:
+        photo_ids = await save_photos(session, form, user)
+        data = ReportIn(
+            description=values["description"],
+            lng=parse_float(form, "lng", "经度"),
+            lat=parse_float(form, "lat", "纬度"),
+            category_code=values["category_code"] or None,
+            source="citizen",
+            address=values["address"],
+            reporter_name=values["reporter_name"] or None,
+            reporter_phone=values["reporter_phone"] or None,
+            attachment_ids=photo_ids,
+        )
+        result = report(session, data, reporter)
+    except AppError as exc:
+        session.rollback()
+        return _report_page(request, session, values, exc.message, status=exc.status)
+    case = result.case
+    master = session.get(Case, case.master_case_id) if case.master_case_id else None
+    receipt = {
+        "number": case.number,
+        "code": result.query_code or "",
+        "state": case.state,
+        "master": master.number if master else "",
+    }
+    session.commit()
+    response = RedirectResponse("/report/done", status_code=303)
+    set_cookie(response, RECEIPT_COOKIE, pack("receipt", receipt), max_age=1800)
+    if result.query_code:
+        remember_code(request, response, case.number, result.query_code)
+    return response
+
+
+@router.get("/report/done")
+def report_done(request: Request, user: OptionalWebUser) -> Response:
+    receipt = unpack("receipt", request.cookies.get(RECEIPT_COOKIE))
+    if not isinstance(receipt, dict):
+        return RedirectResponse("/track", status_code=303)
+    return render(
+        request,
+        "citizen/done.html",
+        receipt=receipt,
+        state_label=STATE_LABELS.get(receipt.get("state", ""), ""),
+    )
+
+
+@router.get("/track")
+def track_page(request: Request, session: DbSession, user: OptionalWebUser) -> HTMLResponse:
+    mine: list[Case] = []
+    if user is not None and user.has("citizen"):
+        mine, _ = repository.list_cases(session, user, CaseFilter(), page=1, page_size=20)
+    remembered = list(tracked_codes(request))[::-1]
+    return render(request, "citizen/track.html", mine=mine, remembered=remembered, number="", error="")
+
+
+@router.post("/track")
+def track_lookup(request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm) -> Response:
+    number = str(form.get("number") or "").strip().upper()
+    code = str(form.get("code") or "").strip().upper()
+    try:
+        case = lookups.tracked_case(session, number, code, user.user_id if user else None)
+    except AppError as exc:
+        remembered = list(tracked_codes(request))[::-1]
+        return render(
+            request,
+            "citizen/track.html",
+            status_code=404,
+            mine=[],
+            remembered=remembered,
+            number=number,
+            error=exc.message,
+        )
+    response = RedirectResponse(f"/track/{case.number}", status_code=303)
+    if code:
+        remember_code(request, response, case.number, code)
+    return response
+
+
+@router.get("/track/{number}")
+def track_case(number: str, request: Request, session: DbSession, user: OptionalWebUser) -> Response:
+    code = tracked_codes(request).get(number.upper(), "")
+    try:
+        case = lookups.tracked_case(session, number, code, user.user_id if user else None)
+    except AppError:
+        response = RedirectResponse("/track", status_code=303)
+        flash(response, "请输入案卷号和查询码查询进度", "info")
+        return response
+    actor = user if (user and case.reporter_user_id == user.user_id) else ANONYMOUS_CITIZEN
+    can_rate = case.state == State.closed and "rate" in allowed_actions(actor, case)
+    names = {c.value: c.label for c in lookups.category_choices(session)}
+    return render(
+        request,
+        "citizen/track_case.html",
+        case=case,
+        category_name=names.get(case.category_code, case.category_code),
+        items=lookups.timeline(list(case.events), public=True),
+        photos=[a.id for a in case.attachments],
+        can_rate=can_rate,
+        point=lookups.json_block([lookups.map_point(case, utcnow(), names) | {"url": ""}]),
+    )
+
+
+@router.post("/track/{number}/rate")
+def track_rate(
+    number: str, request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm
+) -> Response:
+    code = tracked_codes(request).get(number.upper(), "")
+    case = lookups.tracked_case(session, number, code, user.user_id if user else None)
+    own = user is not None and case.reporter_user_id == user.user_id
+    actor = user if own and user is not None else ANONYMOUS_CITIZEN
+    rating = str(form.get("rating") or "")
+    data: dict[str, Any] = {"note": str(form.get("note") or "").strip(), "query_code": None if own else code}
+    response = RedirectResponse(f"/track/{case.number}", status_code=303)
+    if not rating.isdigit():
+        flash(response, "请选择 1–5 分的满意度", "error")
+        return response
+    data["rating"] = int(rating)
+    try:
+        transition(session, repository.get_case_for_update(session, case.id), "rate", actor, data)
+    except AppError as exc:
+        session.rollback()
+        flash(response, "{reason}", "error", values={"reason": exc.message})
+        return response
+    session.commit()
+    flash(response, "感谢您的评价！", "success")
+    return response
