@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from o311_helpers import BASE, check_schema, errors_of, parse_xml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from builders import advance, auth, grid_point, make_case, principal
 from civicgrid.cases.repository import CaseFilter, list_cases
@@ -356,3 +356,14 @@ def test_service_request_updates(client, session, api_key) -> None:
         data={"api_key": api_key, "service_request_id": "X1", "status": "MAYBE"},
     )
     assert r.status_code == 400 and len(r.json()) == 3
+
+
+def test_retried_post_with_idempotency_key_makes_one_case(client, session, api_key) -> None:
+    data = _e0505(session, api_key)
+    before = session.scalar(select(func.count()).select_from(Case))
+    first = client.post(f"{BASE}/requests.xml", data=data, headers={"Idempotency-Key": "o311-1"})
+    again = client.post(f"{BASE}/requests.xml", data=data, headers={"Idempotency-Key": "o311-1"})
+    assert first.status_code == again.status_code == 200
+    assert again.text == first.text and again.headers["idempotent-replayed"] == "true"
+    assert again.headers["content-type"].startswith("text/xml")
+    assert session.scalar(select(func.count()).select_from(Case)) == before + 1

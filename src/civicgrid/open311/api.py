@@ -10,6 +10,7 @@ from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from civicgrid import problems
+from civicgrid import idempotency
 from civicgrid.deps import DbSession, RowId
 from civicgrid.errors import NotFound
 from civicgrid.models import Attachment, Case
@@ -114,8 +115,20 @@ async def post_request(request: Request, fmt: str, session: DbSession) -> Respon
     fmt = _fmt(fmt)
     params, uploads = await _form(request)
     client = _client(session, params, "提交服务请求")
+    key = request.headers.get("idempotency-key")
+    scope = f"open311:{client.id}:{fmt}"
+    if key:  # a retried submission gets the first answer, never a second case
+        key = idempotency.check_key(key)
+        earlier = idempotency.claim(session, scope, key, None)
+        if earlier is not None:
+            return Response(earlier.response["body"].encode("utf-8"), status_code=earlier.status,
+                            media_type=earlier.response["media_type"], headers={"Idempotent-Replayed": "true"})
     done = submit.submit(session, params, uploads, client)
-    return document(fmt, "service_requests", [done.body])
+    response = document(fmt, "service_requests", [done.body])
+    if key:
+        idempotency.remember(session, scope, key, response.status_code,
+                             {"body": bytes(response.body).decode("utf-8"), "media_type": response.media_type})
+    return response
 
 
 @router.get("/tokens/{token}.{fmt}", summary="凭 token 查询案卷号")
