@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from builders import advance, auth, grid_point, make_case, principal
 from civicgrid.cases.repository import CaseFilter, list_cases
-from civicgrid.models import ApiClient, Case, utcnow
+from civicgrid.models import ApiClient, Case, CaseEvent, utcnow
 from civicgrid.open311.timefmt import w3c
 
 
@@ -367,3 +367,30 @@ def test_retried_post_with_idempotency_key_makes_one_case(client, session, api_k
     assert again.text == first.text and again.headers["idempotent-replayed"] == "true"
     assert again.headers["content-type"].startswith("text/xml")
     assert session.scalar(select(func.count()).select_from(Case)) == before + 1
+
+
+def test_department_bound_client_updates_act_on_its_cases(client, session) -> None:
+    from civicgrid.open311.keys import create_key
+
+    hw_key = create_key(session, "环卫作业系统", "HW").key
+    sz_key = create_key(session, "市政工单系统", "SZ").key
+    case = make_case(session, category="E0102")
+    advance(session, case, [("register", "shiftlead", {}), ("dispatch", "dispatcher", {})])  # → HW
+
+    def post(key: str, status: str, text: str):  # type: ignore[no-untyped-def]
+        r = client.post(f"{BASE}/servicerequestupdates.json",
+                        data={"api_key": key, "service_request_id": case.number, "status": status, "description": text})
+        assert r.status_code == 200, r.text
+        session.refresh(case)
+        return r
+
+    post(sz_key, "FIXED", "不是我们的案卷")  # another department: only a note
+    assert case.state == "dispatched"
+    post(hw_key, "IN_PROGRESS", "作业车已出发")
+    assert case.state == "processing"
+    post(hw_key, "FIXED", "已清运完毕")
+    assert case.state == "feedback" and case.feedback_at is not None
+    actions = [e.action for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))]
+    assert actions[-3:] == ["open311_update", "sign", "feedback"]
+    post(hw_key, "NOT_COUNCILS_RESPONSIBILITY", "重复提交")  # no longer applies in 已反馈: kept as a note
+    assert case.state == "feedback"

@@ -16,14 +16,17 @@ apikey_app = typer.Typer(help="Open311 API 密钥管理", no_args_is_help=True)
 
 
 @apikey_app.command("create")
-def create(name: Annotated[str, typer.Argument(help="客户端名称，如 “12345 热线对接”")]) -> None:
+def create(
+    name: Annotated[str, typer.Argument(help="客户端名称，如 “12345 热线对接”")],
+    department: Annotated[str | None, typer.Option(help="绑定专业部门（其工单系统的进展更新将以该部门处置人员身份签收、反馈、回退）")] = None,
+) -> None:
     """新建 API 密钥（只显示这一次，请妥善保存）。"""
     from civicgrid.db import unit_of_work
     from civicgrid.open311.keys import create_key
 
     try:
         with unit_of_work() as session:
-            new = create_key(session, name)
+            new = create_key(session, name, department)
     except AppError as exc:
         err.print(f"[red]错误：[/red]{exc.message}")
         raise typer.Exit(1) from None

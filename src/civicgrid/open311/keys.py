@@ -30,13 +30,24 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(session: Session, name: str) -> NewKey:
+def create_key(session: Session, name: str, department_code: str | None = None) -> NewKey:
+    """A new client key. With ``department_code`` the client is that department's work-order system: its
+    status updates act on the department's cases (签收、反馈、回退) as the department's handler."""
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput("客户端名称不能为空，且不超过 100 字")
+    department_id = None
+    if department_code:
+        from civicgrid.models import Department
+
+        dept = session.scalar(select(Department).where(Department.code == department_code))
+        if dept is None:
+            raise InvalidInput(f"未知的部门代码：{department_code}")
+        department_id = dept.id
     secret = secrets.token_urlsafe(32)
     key = KEY_MARK + secret
-    client = ApiClient(name=name, key_prefix=secret[:PREFIX_LEN], key_hash=_hash(key), created_at=utcnow())
+    client = ApiClient(name=name, key_prefix=secret[:PREFIX_LEN], key_hash=_hash(key), created_at=utcnow(),
+                       department_id=department_id)
     session.add(client)
     session.flush()
     return NewKey(client.id, name, key)

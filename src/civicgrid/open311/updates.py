@@ -123,6 +123,12 @@ def post_update(
         "name_enc": pii.encrypt(name) if name else None,
         "email_enc": pii.encrypt(params.get("email")) if params.get("email") else None,
     }
+    applied = _apply_as_department(session, case, client, status, description, now)
+    if applied is not None:
+        audit.record(session, "api_key_use", subject=client.name,
+                     data={"client_id": client.id, "call": "POST servicerequestupdates", "case": case.number,
+                           "event": applied.id, "applied": applied.action})
+        return PostedUpdate(applied, case)
     actor = Principal(
         user_id=None,
         username=f"api:{client.id}",
@@ -154,3 +160,35 @@ def post_update(
         },
     )
     return PostedUpdate(event, case)
+
+
+# A department-bound client's statuses, mapped onto the case engine's actions (state → actions to take in order).
+APPLIED: dict[str, dict[str, tuple[str, ...]]] = {
+    "IN_PROGRESS": {"dispatched": ("sign",)},
+    "ACTION_SCHEDULED": {"dispatched": ("sign",)},
+    "INVESTIGATING": {"dispatched": ("sign",)},
+    "FIXED": {"dispatched": ("sign", "feedback"), "processing": ("feedback",)},
+    "CLOSED": {"dispatched": ("sign", "feedback"), "processing": ("feedback",)},
+    "NOT_COUNCILS_RESPONSIBILITY": {"dispatched": ("return",), "processing": ("return",)},
+    "INTERNAL_REFERRAL": {"dispatched": ("return",), "processing": ("return",)},
+}
+
+
+def _apply_as_department(
+    session: Session, case: Case, client: ApiClient, status: str, description: str, now: datetime
+) -> CaseEvent | None:
+    """When the client is bound to the case's department, take the mapped actions through the case engine as
+    that department's handler; otherwise (or when no action applies in this state) return None: a note is kept."""
+    if client.department_id is None or case.department_id != client.department_id:
+        return None
+    steps = APPLIED.get(status, {}).get(case.state)
+    if not steps:
+        return None
+    from civicgrid.cases.transition import transition
+
+    handler = Principal(user_id=None, username=f"api:{client.id}", display_name=client.name[:100],
+                        roles=frozenset({"handler"}), department_id=client.department_id)
+    event = None
+    for action in steps:
+        event = transition(session, case, action, handler, {"note": description}, now=now)
+    return event
