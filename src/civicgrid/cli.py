@@ -121,6 +121,21 @@ def user_add(
     console.print(f"已创建用户 {username}（编号 {uid}），角色：{'、'.join(role)}")
 
 
+@user_app.command("totp")
+def user_totp(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """为员工账号启用动态口令（TOTP）第二因素：打印供手机令牌 App 扫描的地址（只显示一次）。"""
+    from civicgrid.db import unit_of_work
+    from civicgrid.org.service import enable_totp
+
+    try:
+        with unit_of_work() as session:
+            uri = enable_totp(session, username)
+    except AppError as exc:
+        raise _fail(exc.message) from None
+    console.print(f"已为 {username} 启用动态口令。请用令牌 App 添加（只显示这一次）：")
+    typer.echo(uri)
+
+
 @app.command("import-grids")
 def import_grids(
     file: Annotated[Path, typer.Argument(help="网格 GeoJSON 文件（FeatureCollection，properties.code 为网格代码）", exists=True, dir_okay=False)],

@@ -62,3 +62,20 @@ def test_audit_chain_detects_an_edited_event(client, session) -> None:
     assert "被修改" in problems[0].problem
     user = session.scalar(select(User).where(User.username == "admin"))
     assert user is not None
+
+
+def test_totp_second_factor_for_staff(client, session) -> None:
+    import pyotp
+
+    from civicgrid.org.service import enable_totp
+
+    uri = enable_totp(session, "dispatcher")
+    secret = pyotp.parse_uri(uri).secret
+    r = _login(client, "dispatcher", "civicgrid2026")
+    assert r.status_code == 401 and "动态口令" in r.json()["detail"]
+    r = client.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "civicgrid2026", "otp": "000000"})
+    assert r.status_code == 401
+    r = client.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "civicgrid2026",
+                                                 "otp": pyotp.TOTP(secret).now()})
+    assert r.status_code == 200, r.text
+    assert session.scalar(select(User).where(User.username == "dispatcher")).totp_secret_enc != secret

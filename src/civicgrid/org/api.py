@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -65,10 +65,15 @@ class DepartmentOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="登录（OAuth2 密码模式）")
-def login(request: Request, session: DbSession, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+def login(
+    request: Request,
+    session: DbSession,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    otp: Annotated[str | None, Form(description="动态口令（已启用 TOTP 的账号必填）", max_length=10)] = None,
+) -> TokenOut:
     ip = request.client.host if request.client else ""
     try:
-        user = authenticate(session, form.username, form.password, ip)
+        user = authenticate(session, form.username, form.password, ip, otp)
     except Unauthorized:
         session.commit()  # keep the failure count and the audit row
         raise

@@ -62,7 +62,33 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str, ip: str = "") -> User:
+def enable_totp(session: Session, username: str) -> str:
+    """Turn on the TOTP second factor for a user; returns the provisioning URI (shown once, for the phone app)."""
+    import pyotp
+
+    from civicgrid.security import pii
+
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise InvalidInput(f"用户不存在：{username}")
+    secret = pyotp.random_base32()
+    user.totp_secret_enc = pii.encrypt(secret)
+    audit.record(session, "totp_enabled", user_id=user.id, subject=username)
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name="CivicGrid")
+
+
+def _otp_ok(user: User, otp: str | None) -> bool:
+    if not user.totp_secret_enc:
+        return True
+    import pyotp
+
+    from civicgrid.security import pii
+
+    secret = pii.decrypt(user.totp_secret_enc)
+    return bool(secret and otp and pyotp.TOTP(secret).verify(otp.strip(), valid_window=1))
+
+
+def authenticate(session: Session, username: str, password: str, ip: str = "", otp: str | None = None) -> User:
     """Check a password. Failures are counted; too many lock the account for a while. The caller commits even
     on failure so that the count and the audit row are kept."""
     now = utcnow()
@@ -78,6 +104,10 @@ def authenticate(session: Session, username: str, password: str, ip: str = "") -
                 user.failed_logins = 0
         audit.record(session, "login_failed", user_id=user.id if user else None, subject=username, ip=ip)
         raise Unauthorized("用户名或密码错误")
+    if not _otp_ok(user, otp):
+        user.failed_logins += 1
+        audit.record(session, "login_failed", user_id=user.id, subject=username, ip=ip, data={"reason": "otp"})
+        raise Unauthorized("请输入正确的动态口令（TOTP）" if otp else "该账号已启用动态口令：请输入手机上的 6 位动态口令")
     user.failed_logins = 0
     user.locked_until = None
     audit.record(session, "login", user_id=user.id, subject=username, ip=ip)

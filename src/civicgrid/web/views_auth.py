@@ -64,7 +64,7 @@ def login(request: Request, session: DbSession, form: CsrfForm) -> Response:
     target = safe_next(str(form.get("next") or ""), "")
     ip = request.client.host if request.client else ""
     try:
-        user = authenticate(session, username, password, ip)
+        user = authenticate(session, username, password, ip, str(form.get("otp") or "") or None)
     except Unauthorized as exc:
         session.commit()  # keep the failure count and the audit row
         request.state.principal = None
