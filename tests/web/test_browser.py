@@ -329,3 +329,54 @@ def test_security_headers_and_login_redirect(browser: Any, live_server: Live) ->
         refused = s.page.request.post(live_server.url + "/track", form={"number": "X", "code": "Y"})
         assert refused.status == 403
         assert "表单已失效" in refused.text()
+
+
+XSS = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">{{7*7}}"
+
+
+def test_stored_xss_is_inert_on_every_page(browser: Any, live_server: Live) -> None:
+    """A hostile description and reporter name, shown on the command center's queue and case page, the department's
+    inbox, the leader's dashboard and the citizen's tracking page: rendered as text, never run."""
+    import httpx
+
+    lng, lat, _ = live_server.quiet_point
+    r = httpx.post(live_server.url + "/api/v1/reports", timeout=60, json={
+        "description": XSS, "lng": lng + 0.0025, "lat": lat, "category_code": "E0899", "reporter_name": XSS[:50]})
+    assert r.status_code == 201, r.text
+    number, code, cid = r.json()["number"], r.json()["query_code"], r.json()["id"]
+    token = httpx.post(live_server.url + "/api/v1/auth/token", data={"username": "shiftlead", "password": PASSWORD}).json()["access_token"]
+    httpx.post(f"{live_server.url}/api/v1/cases/{cid}/actions/register", json={}, headers={"Authorization": f"Bearer {token}"})
+    dtoken = httpx.post(live_server.url + "/api/v1/auth/token", data={"username": "dispatcher", "password": PASSWORD}).json()["access_token"]
+    d = httpx.post(f"{live_server.url}/api/v1/cases/{cid}/actions/dispatch", json={"department_code": "HW"},
+                   headers={"Authorization": f"Bearer {dtoken}"})
+    assert d.status_code == 200, d.text
+
+    def inert(s: Session, path: str, label: str) -> None:
+        dialogs: list[str] = []
+        s.page.on("dialog", lambda dlg: (dialogs.append(dlg.message), dlg.dismiss()))
+        s.goto(path)
+        s.shot(f"xss-{label}")
+        assert s.page.evaluate("window.__xss") is None, path
+        assert dialogs == [], path
+        assert "{{7*7}}" in s.page.content() or "49" not in s.page.inner_text("body"), path
+
+    with person(browser, live_server, "xss-operator") as s:
+        s.login("operator")
+        inert(s, "/center", "center")
+        inert(s, f"/cases/{cid}", "case")
+        assert "<script>window.__xss=1</script>" in s.page.inner_text("body")  # shown as text
+    with person(browser, live_server, "xss-handler") as s:
+        s.login("handler_hw")
+        inert(s, "/dept", "dept")
+    with person(browser, live_server, "xss-leader") as s:
+        s.login("leader")
+        inert(s, "/leader", "leader")
+    with person(browser, live_server, "xss-citizen") as s:
+        s.goto("/track")
+        s.page.fill("input[name=number]", number)
+        s.page.fill("input[name=code]", code)
+        s.page.locator("input[name=code]").press("Enter")
+        s.page.wait_for_load_state("networkidle")
+        assert s.page.evaluate("window.__xss") is None
+        assert "<script>window.__xss=1</script>" in s.page.inner_text("body")
+        s.shot("xss-track")
