@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
 from civicgrid import idempotency
@@ -45,26 +48,40 @@ def _check_source(actor: Principal, source: str) -> None:
         raise Forbidden(f"您不能以「{source}」来源上报")
 
 
-async def _report_body(request: Request, session: Any, actor: Principal) -> ReportBody:
+@dataclass
+class _Submission:
+    """A report request read off the wire (asynchronously), before any database work."""
+
+    raw: Any
+    photos: list[tuple[str, bytes]]
+    digest: str | None  # hash of a JSON body, for Idempotency-Key checks
+
+
+async def _read_submission(request: Request) -> _Submission:
     ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data") or ctype.startswith("application/x-www-form-urlencoded"):
+    if ctype.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
         form = await request.form()
         fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str) and v != ""}
-        ids: list[int] = []
+        photos = []
         for upload in form.getlist("photos"):
-            if isinstance(upload, str) or not upload.filename:
-                continue
-            data = await upload.read(get_settings().max_upload_bytes + 1)
-            att = save_image(session, data, filename=upload.filename, uploaded_by=actor.user_id,
-                             max_bytes=get_settings().max_upload_bytes)
-            ids.append(att.id)
-        fields["attachment_ids"] = ids
-        raw: Any = fields
-    else:
-        try:
-            raw = await request.json()
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise InvalidInput("请求体不是有效的 UTF-8 JSON（或嵌套过深）") from None
+            if not isinstance(upload, str) and upload.filename:
+                photos.append((upload.filename, await upload.read(get_settings().max_upload_bytes + 1)))
+        return _Submission(fields, photos, None)
+    body = await request.body()
+    try:
+        raw = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("请求体不是有效的 UTF-8 JSON（或嵌套过深）") from None
+    return _Submission(raw, [], idempotency.body_hash(body))
+
+
+def _validated(session: Any, actor: Principal, sub: _Submission) -> ReportBody:
+    raw = sub.raw
+    if sub.photos:
+        limit = get_settings().max_upload_bytes
+        ids = [save_image(session, data, filename=name, uploaded_by=actor.user_id, max_bytes=limit).id
+               for name, data in sub.photos]
+        raw = {**raw, "attachment_ids": ids}
     try:
         return ReportBody.model_validate(raw)
     except ValidationError as exc:
@@ -91,35 +108,36 @@ async def _report_body(request: Request, session: Any, actor: Principal) -> Repo
     },
 )
 async def post_report(request: Request, session: DbSession, actor: Reporter) -> Any:
+    # Read the request on the event loop; do every database step in the thread pool, so a worker waiting on
+    # the database never blocks its other connections.
     key = request.headers.get("idempotency-key")
+    sub = await _read_submission(request)
+    return await run_in_threadpool(_post_report, session, actor, key, sub)
+
+
+def _post_report(session: Any, actor: Principal, key: str | None, sub: _Submission) -> Any:
     scope = f"reports:{actor.user_id or 'anonymous'}"
     if key:
         key = idempotency.check_key(key)
-        is_json = not request.headers.get("content-type", "").startswith(("multipart/", "application/x-www-form"))
-        digest = idempotency.body_hash(await request.body()) if is_json else None
-        earlier = idempotency.claim(session, scope, key, digest)
+        earlier = idempotency.claim(session, scope, key, sub.digest)
         if earlier is not None:
             return JSONResponse(earlier.response, status_code=earlier.status, headers={"Idempotent-Replayed": "true"})
-    out = await _create_report(request, session, actor)
-    if key:
-        idempotency.remember(session, scope, key, 201, out.model_dump(mode="json"))
-    return out
-
-
-async def _create_report(request: Request, session: Any, actor: Principal) -> ReportOut:
-    body = await _report_body(request, session, actor)
+    body = _validated(session, actor, sub)
     _check_source(actor, body.source)
     result = report(session, ReportIn(**body.model_dump()), actor)
     case = result.case
     names = present.Names(session)
     master = session.get(Case, case.master_case_id) if case.master_case_id else None
     outcome = "merged" if case.state == State.merged else ("dispatched" if case.state == State.dispatched else "queued")
-    return ReportOut(
+    out = ReportOut(
         id=case.id, number=case.number, state=case.state, state_label=STATE_LABELS[case.state],
         category_code=case.category_code, category_name=names.categories.get(case.category_code, ""),
         grid_code=case.grid_code, query_code=result.query_code, outcome=outcome,
         master_number=master.number if master else None, suggestions=result.suggestions,
     )
+    if key:
+        idempotency.remember(session, scope, key, 201, out.model_dump(mode="json"))
+    return out
 
 
 @router.get("/cases", response_model=CasePage, summary="案卷列表（按权限范围）")
@@ -235,8 +253,12 @@ def rate_tracked(
 async def upload(session: DbSession, actor: Reporter, file: Annotated[UploadFile, File(description="图片文件")]) -> AttachmentOut:
     limit = get_settings().max_upload_bytes
     data = await file.read(limit + 1)
-    att = save_image(session, data, filename=file.filename or "", uploaded_by=actor.user_id, max_bytes=limit)
-    return present.attachment_out(att)
+
+    def store() -> AttachmentOut:
+        att = save_image(session, data, filename=file.filename or "", uploaded_by=actor.user_id, max_bytes=limit)
+        return present.attachment_out(att)
+
+    return await run_in_threadpool(store)
 
 
 def _attachment(session: Any, att_id: int, actor: Principal | None, code: str | None) -> Attachment:

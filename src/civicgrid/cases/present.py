@@ -22,10 +22,12 @@ STAFF = frozenset({"operator", "shift_lead", "dispatcher", "leader", "admin", "i
 
 class Names:
     def __init__(self, session: Session) -> None:
-        cats = list(session.scalars(select(Category)))
-        self.categories = {c.code: c.name for c in cats}
-        self.working = {c.code for c in cats if c.limit_unit in ("wh", "wd")}
-        self.departments = {d.id: (d.code, d.name) for d in session.scalars(select(Department))}
+        # Plain rows, not ORM objects: this runs on every request that shows a case.
+        cats = session.execute(select(Category.code, Category.name, Category.limit_unit)).all()
+        self.categories = {code: name for code, name, _ in cats}
+        self.working = {code for code, _, unit in cats if unit in ("wh", "wd")}
+        self.departments = {i: (code, name) for i, code, name in session.execute(
+            select(Department.id, Department.code, Department.name))}
 
 
 def light(case: Case, now: datetime, working: bool = True) -> str:

@@ -164,8 +164,8 @@ def _play(st: _Story, a: _Actors, query_code: str | None, clock: Any, cat: Categ
     st.step("register", lead if case.source != "sensor" else SYSTEM, (2, 12), {"note": "符合立案条件"})
     if rng.random() < 0.05:
         wrong = rng.choice([d for d in a.dept_codes if d != _routed(st)])
-        st.step("dispatch", disp, (2, 10), {"department_code": wrong})
-        st.step("return", a.handler(case.department_id), (20, 120), {"note": "非本部门职责，申请回退"})
+        if st.step("dispatch", disp, (2, 10), {"department_code": wrong}):
+            st.step("return", a.handler(case.department_id), (20, 120), {"note": "非本部门职责，申请回退"})
     st.step("dispatch", disp, (2, 10))
     for attempt in range(3):
         handler = a.handler(case.department_id) if case.department_id else None

@@ -3,9 +3,11 @@ extension, public photos, and the admin's JSON endpoint for service attribute de
 
 from __future__ import annotations
 
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Request, Response
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
@@ -113,9 +115,12 @@ def service_definition(request: Request, code: str, fmt: str, session: DbSession
 @router.post("/requests.{fmt}", summary="提交服务请求（需 api_key）")
 async def post_request(request: Request, fmt: str, session: DbSession) -> Response:
     fmt = _fmt(fmt)
-    params, uploads = await _form(request)
+    params, uploads = await _form(request)  # read on the event loop; the database work runs in the thread pool
+    return await run_in_threadpool(_post_request, session, fmt, params, uploads, request.headers.get("idempotency-key"))
+
+
+def _post_request(session: Any, fmt: str, params: Params, uploads: list[submit.Upload], key: str | None) -> Response:
     client = _client(session, params, "提交服务请求")
-    key = request.headers.get("idempotency-key")
     scope = f"open311:{client.id}:{fmt}"
     if key:  # a retried submission gets the first answer, never a second case
         key = idempotency.check_key(key)
@@ -182,9 +187,13 @@ def list_updates(request: Request, fmt: str, session: DbSession) -> Response:
 async def post_update(request: Request, fmt: str, session: DbSession) -> Response:
     fmt = _fmt(fmt)
     params, _ = await _form(request)
-    client = _client(session, params, "提交进展更新")
-    posted = updates.post_update(session, params, client)
-    return document(fmt, "service_request_updates", [{"update_id": str(posted.event.id)}])
+
+    def apply() -> Response:
+        client = _client(session, params, "提交进展更新")
+        posted = updates.post_update(session, params, client)
+        return document(fmt, "service_request_updates", [{"update_id": str(posted.event.id)}])
+
+    return await run_in_threadpool(apply)
 
 
 @router.get("/media/{att_id}.jpg", summary="公开照片（已去除位置信息）", response_class=Response)

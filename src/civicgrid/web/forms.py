@@ -132,7 +132,7 @@ def uploads(form: FormData, name: str = "photos") -> list[UploadFile]:
     return [u for u in form.getlist(name) if isinstance(u, UploadFile) and u.filename]
 
 
-async def save_photos(
+def save_photos(
     session: Session, form: FormData, actor: Principal | None, name: str = "photos"
 ) -> list[int]:
     """Store the posted photos (checked, EXIF stripped, thumbnailed) and return their attachment ids."""
@@ -142,7 +142,7 @@ async def save_photos(
     limit = get_settings().max_upload_bytes
     ids = []
     for upload in files:
-        data = await upload.read(limit + 1)
+        data = upload.file.read(limit + 1)  # views run in the thread pool; the form was parsed already
         att = save_image(
             session,
             data,

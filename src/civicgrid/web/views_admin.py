@@ -172,13 +172,13 @@ def grids_page(request: Request, session: DbSession, admin: Admin) -> HTMLRespon
 
 
 @router.post("/grids/preview", response_class=HTMLResponse)
-async def grids_preview(request: Request, session: DbSession, admin: Admin, form: CsrfForm) -> Response:
+def grids_preview(request: Request, session: DbSession, admin: Admin, form: CsrfForm) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         response = RedirectResponse("/admin/grids", status_code=303)
         flash(response, "请选择要导入的 GeoJSON 文件", "error", request)
         return response
-    data = await upload.read(get_settings().max_upload_bytes + 1)
+    data = upload.file.read(get_settings().max_upload_bytes + 1)
     digits = _digits(form)
     result = parse_grid_geojson(data, grid_digits=digits, district_code=get_settings().district_code)
     token = ""

@@ -117,7 +117,7 @@ def _still_readable(session: Session, actor: Principal, case_id: int) -> bool:
 
 
 @router.post("/cases/{case_id}/actions/{action}")
-async def case_action(
+def case_action(
     case_id: RowId, action: str, request: Request, session: DbSession, user: WebUser, form: CsrfForm
 ) -> Response:
     repository.get_case(session, user, case_id)  # 404 / 403 before anything else
@@ -126,7 +126,7 @@ async def case_action(
     label = ACTION_LABELS.get(action, action)
     target = safe_next(str(form.get("next") or ""), "")
     try:
-        ids = await save_photos(session, form, user)
+        ids = save_photos(session, form, user)
         case = repository.get_case_for_update(session, case_id)
         transition(session, case, action, user, action_data(action, form, ids))
         number = case.number

@@ -63,13 +63,13 @@ def report_page(request: Request, session: DbSession, user: OptionalWebUser) -> 
 
 
 @router.post("/report")
-async def report_submit(
+def report_submit(
     request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm
 ) -> Response:
     values = {k: str(form.get(k) or "").strip() for k in REPORT_FIELDS}
     reporter: Principal = user or ANONYMOUS_CITIZEN
     try:
-        photo_ids = await save_photos(session, form, user)
+        photo_ids = save_photos(session, form, user)
         data = ReportIn(
             description=values["description"],
             lng=parse_float(form, "lng", "经度"),

@@ -109,14 +109,14 @@ def inspector_report_page(request: Request, session: DbSession, user: InspectorU
 
 
 @router.post("/inspector/report")
-async def inspector_report(
+def inspector_report(
     request: Request, session: DbSession, user: InspectorUser, form: CsrfForm
 ) -> Response:
     values = {
         k: str(form.get(k) or "").strip() for k in ("description", "lng", "lat", "address", "category_code")
     }
     try:
-        ids = await save_photos(session, form, user)
+        ids = save_photos(session, form, user)
         data = ReportIn(
             description=values["description"],
             lng=parse_float(form, "lng", "经度"),
