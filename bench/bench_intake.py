@@ -39,11 +39,20 @@ def free_port() -> int:
 
 def latency(n: int) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix="cg-intake-"))
-    env = dict(os.environ, CIVICGRID_DATABASE_URL=f"sqlite:///{folder / 'i.db'}", CIVICGRID_DATA_DIR=str(folder),
-               CIVICGRID_SWEEPER_INTERVAL_S="0")
+    env = dict(
+        os.environ,
+        CIVICGRID_DATABASE_URL=f"sqlite:///{folder / 'i.db'}",
+        CIVICGRID_DATA_DIR=str(folder),
+        CIVICGRID_SWEEPER_INTERVAL_S="0",
+    )
     subprocess.run([str(BIN), "init", "--demo", "--cases", "0"], env=env, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -53,7 +62,9 @@ def latency(n: int) -> dict[str, float]:
             except httpx.HTTPError:
                 time.sleep(0.5)
         with httpx.Client(base_url=base, timeout=30) as c:
-            token = c.post("/api/v1/auth/token", data={"username": "inspector003", "password": "civicgrid2026"}).json()["access_token"]
+            token = c.post(
+                "/api/v1/auth/token", data={"username": "inspector003", "password": "civicgrid2026"}
+            ).json()["access_token"]
             feats = c.get("/api/v1/grids", params={"street": "320508003"}).json()["features"]
             rng = random.Random(3)
             times = []
@@ -62,9 +73,13 @@ def latency(n: int) -> dict[str, float]:
                 ring = rng.choice(feats)["geometry"]["coordinates"][0]
                 lng = sum(p[0] for p in ring[:-1]) / 4
                 lat = sum(p[1] for p in ring[:-1]) / 4
-                body = {"description": f"巡查发现路面破损，第{i}处", "lng": lng + rng.uniform(-3e-4, 3e-4),
-                        "lat": lat + rng.uniform(-3e-4, 3e-4), "category_code": rng.choice(["E0306", "C0118", "E0102", "C0305"]),
-                        "source": "inspector"}
+                body = {
+                    "description": f"巡查发现路面破损，第{i}处",
+                    "lng": lng + rng.uniform(-3e-4, 3e-4),
+                    "lat": lat + rng.uniform(-3e-4, 3e-4),
+                    "category_code": rng.choice(["E0306", "C0118", "E0102", "C0305"]),
+                    "source": "inspector",
+                }
                 t0 = time.perf_counter()
                 r = c.post("/api/v1/reports", json=body, headers={"Authorization": f"Bearer {token}"})
                 dt = (time.perf_counter() - t0) * 1000
@@ -76,8 +91,13 @@ def latency(n: int) -> dict[str, float]:
         server.terminate()
         server.wait(30)
     times.sort()
-    return {"n": len(times), "dispatched": dispatched, "median": statistics.median(times),
-            "p95": times[int(len(times) * 0.95) - 1], "max": times[-1]}
+    return {
+        "n": len(times),
+        "dispatched": dispatched,
+        "median": statistics.median(times),
+        "p95": times[int(len(times) * 0.95) - 1],
+        "max": times[-1],
+    }
 
 
 def duplicates(pairs: int) -> dict[str, float]:
@@ -113,24 +133,56 @@ def duplicates(pairs: int) -> dict[str, float]:
             c = g.geometry.centroid
             cat = cats[i % len(cats)]
             at = t0 + timedelta(hours=i * 80)  # pairs never interfere with each other in time
-            master = report(s, ReportIn(description=rng.choice(phrasing[cat]), lng=c.x, lat=c.y, category_code=cat),
-                            ANONYMOUS_CITIZEN, now=at).case
+            master = report(
+                s,
+                ReportIn(description=rng.choice(phrasing[cat]), lng=c.x, lat=c.y, category_code=cat),
+                ANONYMOUS_CITIZEN,
+                now=at,
+            ).case
             kind = i % 5
             if kind in (0, 1):  # a true duplicate: nearby, later, same category, any wording
-                d, h, other_cat, text, truth = rng.uniform(0, 80), rng.uniform(0.05, 48), cat, rng.choice(phrasing[cat]), True
+                d, h, other_cat, text, truth = (
+                    rng.uniform(0, 80),
+                    rng.uniform(0.05, 48),
+                    cat,
+                    rng.choice(phrasing[cat]),
+                    True,
+                )
             elif kind == 2:  # same category but far away
-                d, h, other_cat, text, truth = rng.uniform(180, 400), rng.uniform(0.05, 48), cat, rng.choice(phrasing[cat]), False
+                d, h, other_cat, text, truth = (
+                    rng.uniform(180, 400),
+                    rng.uniform(0.05, 48),
+                    cat,
+                    rng.choice(phrasing[cat]),
+                    False,
+                )
             elif kind == 3:  # same category, same place, after the window (a new occurrence)
-                d, h, other_cat, text, truth = rng.uniform(0, 50), rng.uniform(80, 200), cat, rng.choice(phrasing[cat]), False
+                d, h, other_cat, text, truth = (
+                    rng.uniform(0, 50),
+                    rng.uniform(80, 200),
+                    cat,
+                    rng.choice(phrasing[cat]),
+                    False,
+                )
             else:  # another problem at the same place
                 oc = cats[(i + 1 + rng.randrange(len(cats) - 1)) % len(cats)]
-                d, h, other_cat, text, truth = rng.uniform(0, 50), rng.uniform(0.05, 24), oc, rng.choice(phrasing[oc]), False
+                d, h, other_cat, text, truth = (
+                    rng.uniform(0, 50),
+                    rng.uniform(0.05, 24),
+                    oc,
+                    rng.choice(phrasing[oc]),
+                    False,
+                )
             ang = rng.uniform(0, 2 * math.pi)
             lng = c.x + d * math.cos(ang) / (m_per_deg * math.cos(math.radians(c.y)))
             lat = c.y + d * math.sin(ang) / m_per_deg
             try:
-                dup = report(s, ReportIn(description=text, lng=lng, lat=lat, category_code=other_cat), ANONYMOUS_CITIZEN,
-                             now=at + timedelta(hours=h)).case
+                dup = report(
+                    s,
+                    ReportIn(description=text, lng=lng, lat=lat, category_code=other_cat),
+                    ANONYMOUS_CITIZEN,
+                    now=at + timedelta(hours=h),
+                ).case
             except Exception:
                 continue  # fell outside the district
             merged = dup.master_case_id == master.id
@@ -141,8 +193,16 @@ def duplicates(pairs: int) -> dict[str, float]:
         s.rollback()
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    return {"pairs": tp + fp + fn + tn, "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall,
-            "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0}
+    return {
+        "pairs": tp + fp + fn + tn,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+    }
 
 
 def main() -> None:
@@ -153,12 +213,16 @@ def main() -> None:
     lat = latency(args.reports)
     print("| report → dispatched (HTTP, loopback, SQLite) | n | auto-dispatched | median | p95 | max |")
     print("|---|---|---|---|---|---|")
-    print(f"| inspector reports | {lat['n']} | {lat['dispatched']} | {lat['median']:.1f} ms | {lat['p95']:.1f} ms | {lat['max']:.1f} ms |")
+    print(
+        f"| inspector reports | {lat['n']} | {lat['dispatched']} | {lat['median']:.1f} ms | {lat['p95']:.1f} ms | {lat['max']:.1f} ms |"
+    )
     dup = duplicates(args.pairs)
     print("\n| duplicate detection | pairs | TP | FP | FN | TN | precision | recall | F1 |")
     print("|---|---|---|---|---|---|---|---|---|")
-    print(f"| generated ground truth | {dup['pairs']} | {dup['tp']} | {dup['fp']} | {dup['fn']} | {dup['tn']} | "
-          f"{dup['precision']:.3f} | {dup['recall']:.3f} | {dup['f1']:.3f} |")
+    print(
+        f"| generated ground truth | {dup['pairs']} | {dup['tp']} | {dup['fp']} | {dup['fn']} | {dup['tn']} | "
+        f"{dup['precision']:.3f} | {dup['recall']:.3f} | {dup['f1']:.3f} |"
+    )
 
 
 if __name__ == "__main__":

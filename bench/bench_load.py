@@ -83,7 +83,13 @@ def lua_table(items: list[object]) -> str:
 def parse_wrk(out: str) -> dict[str, float]:
     def to_ms(v: str) -> float:
         num = float(re.match(r"[\d.]+", v).group())  # type: ignore[union-attr]
-        return num / 1000 if v.endswith("us") else num * 1000 if v.endswith("s") and not v.endswith("ms") else num
+        return (
+            num / 1000
+            if v.endswith("us")
+            else num * 1000
+            if v.endswith("s") and not v.endswith("ms")
+            else num
+        )
 
     res: dict[str, float] = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
     for pct in ("50", "99"):
@@ -106,12 +112,20 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
     folder = Path(tempfile.mkdtemp(prefix="cg-load-"))
-    env = dict(os.environ, CIVICGRID_DATABASE_URL=f"sqlite:///{folder / 'load.db'}", CIVICGRID_DATA_DIR=str(folder),
-               CIVICGRID_SWEEPER_INTERVAL_S="0")
+    env = dict(
+        os.environ,
+        CIVICGRID_DATABASE_URL=f"sqlite:///{folder / 'load.db'}",
+        CIVICGRID_DATA_DIR=str(folder),
+        CIVICGRID_SWEEPER_INTERVAL_S="0",
+    )
     subprocess.run([str(BIN), "init", "--demo", "--cases", "300"], env=env, check=True, capture_output=True)
     port = free_port()
-    server = subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -120,15 +134,22 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        token = httpx.post(base + "/api/v1/auth/token", data={"username": "operator", "password": "civicgrid2026"}).json()["access_token"]
-        grids = httpx.get(base + "/api/v1/grids", params={"street": "320508003"}, timeout=60).json()["features"][:200]
+        token = httpx.post(
+            base + "/api/v1/auth/token", data={"username": "operator", "password": "civicgrid2026"}
+        ).json()["access_token"]
+        grids = httpx.get(base + "/api/v1/grids", params={"street": "320508003"}, timeout=60).json()[
+            "features"
+        ][:200]
         points = []
         for f in grids:
             ring = f["geometry"]["coordinates"][0]
             points.append((sum(p[0] for p in ring[:-1]) / 4, sum(p[1] for p in ring[:-1]) / 4))
         tracked = []
         for i, (lng, lat) in enumerate(points[:20]):
-            r = httpx.post(base + "/api/v1/reports", json={"description": f"负载测试样例 {i}", "lng": lng, "lat": lat, "category_code": "E0899"}).json()
+            r = httpx.post(
+                base + "/api/v1/reports",
+                json={"description": f"负载测试样例 {i}", "lng": lng, "lat": lat, "category_code": "E0899"},
+            ).json()
             tracked.append((r["number"], r["query_code"]))
         reads: list[object] = []
         for number, code in tracked:
@@ -137,30 +158,63 @@ def main() -> None:
         reads += [[f"/api/v1/locate?lng={lng}&lat={lat}", None] for lng, lat in points[:40]]
         reads += [["/api/v1/cases?page_size=20", f"Bearer {token}"]] * 10
         reads += [["/open311/v2/services.json", None]] * 5
-        posts = [json.dumps({"description": f"负载测试上报，第{i}件，路边有垃圾", "lng": lng, "lat": lat, "category_code": "E0102"},
-                            ensure_ascii=False) for i, (lng, lat) in enumerate(points)]
+        posts = [
+            json.dumps(
+                {
+                    "description": f"负载测试上报，第{i}件，路边有垃圾",
+                    "lng": lng,
+                    "lat": lat,
+                    "category_code": "E0102",
+                },
+                ensure_ascii=False,
+            )
+            for i, (lng, lat) in enumerate(points)
+        ]
         script = folder / "mix.lua"
         script.write_text(LUA % {"reads": lua_table(reads), "posts": lua_table(posts)}, encoding="utf-8")
         pids = children(server.pid)
-        subprocess.run(["wrk", "-t2", "-c8", "-d10s", "-s", str(script), base], capture_output=True)  # warm-up
+        subprocess.run(
+            ["wrk", "-t2", "-c8", "-d10s", "-s", str(script), base], capture_output=True
+        )  # warm-up
         rss0 = rss_kib(pids)
-        mixed = subprocess.run(["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", "-s", str(script), base],
-                               capture_output=True, text=True).stdout
+        mixed = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.connections}",
+                f"-d{args.duration}s",
+                "--latency",
+                "-s",
+                str(script),
+                base,
+            ],
+            capture_output=True,
+            text=True,
+        ).stdout
         rss1 = rss_kib(pids)
-        bare = subprocess.run(["wrk", "-t2", f"-c{args.connections}", "-d30s", "--latency", base + "/healthz"],
-                              capture_output=True, text=True).stdout
+        bare = subprocess.run(
+            ["wrk", "-t2", f"-c{args.connections}", "-d30s", "--latency", base + "/healthz"],
+            capture_output=True,
+            text=True,
+        ).stdout
     finally:
         server.terminate()
         server.wait(30)
     m, b = parse_wrk(mixed), parse_wrk(bare)
     print(mixed)
-    print("| run | duration | connections | requests | req/s | p50 | p99 | non-2xx | socket errors | server RSS start → end |")
+    print(
+        "| run | duration | connections | requests | req/s | p50 | p99 | non-2xx | socket errors | server RSS start → end |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| mixed 70 % reads / 30 % reports | {args.duration} s | {args.connections} | {m['requests']:.0f} | {m['rps']:.0f} | "
-          f"{m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['errors']:.0f} | {m['socket_errors']:.0f} | "
-          f"{rss0 / 1024:.0f} → {rss1 / 1024:.0f} MiB ({(rss1 - rss0) / max(rss0, 1) * 100:+.1f} %) |")
-    print(f"| bare /healthz | 30 s | {args.connections} | {b['requests']:.0f} | {b['rps']:.0f} | {b['p50_ms']:.1f} ms | "
-          f"{b['p99_ms']:.1f} ms | {b['errors']:.0f} | {b['socket_errors']:.0f} | |")
+    print(
+        f"| mixed 70 % reads / 30 % reports | {args.duration} s | {args.connections} | {m['requests']:.0f} | {m['rps']:.0f} | "
+        f"{m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['errors']:.0f} | {m['socket_errors']:.0f} | "
+        f"{rss0 / 1024:.0f} → {rss1 / 1024:.0f} MiB ({(rss1 - rss0) / max(rss0, 1) * 100:+.1f} %) |"
+    )
+    print(
+        f"| bare /healthz | 30 s | {args.connections} | {b['requests']:.0f} | {b['rps']:.0f} | {b['p50_ms']:.1f} ms | "
+        f"{b['p99_ms']:.1f} ms | {b['errors']:.0f} | {b['socket_errors']:.0f} | |"
+    )
     print(f"\nmixed / bare throughput ratio: {m['rps'] / b['rps']:.2f}")
 
 

@@ -71,7 +71,9 @@ def make_case(
 PATH_TO: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
 
 
-def advance(session: Session, case: Case, steps: list[tuple[str, str, dict[str, Any]]], now: datetime | None = None) -> Case:
+def advance(
+    session: Session, case: Case, steps: list[tuple[str, str, dict[str, Any]]], now: datetime | None = None
+) -> Case:
     for action, username, data in steps:
         transition(session, case, action, principal(session, username), data, now=now)
     return case

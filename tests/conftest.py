@@ -13,7 +13,9 @@ import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="civicgrid-test-"))
 BACKEND = os.environ.get("CIVICGRID_TEST_DB", "sqlite")
-PG_ADMIN_URL = os.environ.get("CIVICGRID_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CIVICGRID_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 PG_DB = f"civicgrid_test_{os.getpid()}"  # one database per run, so parallel runs never collide
 PG_URL = os.environ.get("CIVICGRID_TEST_PG_URL", f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}")
 os.environ.setdefault("CIVICGRID_ENV", "test")
@@ -98,13 +100,14 @@ def session(db: object) -> Iterator[Session]:
 def client(session: Session) -> Iterator[object]:
     from fastapi.testclient import TestClient
 
-    from civicgrid.app import create_app
+    from civicgrid.app import DOMAIN_ROUTERS, create_app
     from civicgrid.deps import get_session
 
-    from civicgrid.app import DOMAIN_ROUTERS
-
-    only = os.environ.get("CIVICGRID_TEST_DOMAINS")  # e.g. "" to test the core alone while a domain is being built
+    only = os.environ.get(
+        "CIVICGRID_TEST_DOMAINS"
+    )  # e.g. "" to test the core alone while a domain is being built
     app = create_app(DOMAIN_ROUTERS if only is None else tuple(d for d in only.split(",") if d))
+
     def request_session() -> Iterator[Session]:
         """Like the real dependency (commit at the end, roll back on error), inside the test's transaction."""
         session.flush()

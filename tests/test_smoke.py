@@ -12,6 +12,8 @@ def test_health_and_openapi(client) -> None:
 def test_seeded_reference_data(client) -> None:
     cats = client.get("/api/v1/categories").json()
     assert len(cats) == 75
-    assert {"code": "E0102", "name": "暴露垃圾", "limit": "4wh"}.items() <= cats[[c["code"] for c in cats].index("E0102")].items()
+    assert {"code": "E0102", "name": "暴露垃圾", "limit": "4wh"}.items() <= cats[
+        [c["code"] for c in cats].index("E0102")
+    ].items()
     streets = client.get("/api/v1/areas?level=street").json()["features"]
     assert len(streets) == 8

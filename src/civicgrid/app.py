@@ -14,7 +14,12 @@ from civicgrid.ops.observe import Observe, configure_logging
 from civicgrid.settings import get_settings
 
 # Domains that mount their own routes (and error renderers): a module with ``install(app)``.
-DOMAIN_ROUTERS = ("civicgrid.open311.api", "civicgrid.evaluation.api", "civicgrid.web.routes", "civicgrid.analytics.api")
+DOMAIN_ROUTERS = (
+    "civicgrid.open311.api",
+    "civicgrid.evaluation.api",
+    "civicgrid.web.routes",
+    "civicgrid.analytics.api",
+)
 
 
 def _warm_up() -> None:

@@ -43,9 +43,13 @@ def migrate() -> None:
 
 @app.command()
 def init(
-    demo: Annotated[bool, typer.Option("--demo", help="同时生成示范区：网格、部门、用户和一年的历史案卷")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="同时生成示范区：网格、部门、用户和一年的历史案卷")
+    ] = False,
     cases: Annotated[int, typer.Option(help="示范历史案卷数量")] = 5000,
-    force: Annotated[bool, typer.Option("--force", help="数据库已有数据时仍然继续（仅 SQLite：删除重建）")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="数据库已有数据时仍然继续（仅 SQLite：删除重建）")
+    ] = False,
 ) -> None:
     """创建数据库（迁移到最新结构）并装入类别、部门等基础数据；加 --demo 生成示范区。"""
     from sqlalchemy import func, select
@@ -74,7 +78,9 @@ def init(
 
         with _progress() as prog:
             task = prog.add_task("生成示范历史案卷", total=cases)
-            summary = build_demo(session, cases=cases, progress=lambda done, total: prog.update(task, completed=done))
+            summary = build_demo(
+                session, cases=cases, progress=lambda done, total: prog.update(task, completed=done)
+            )
     console.print(
         f"示范区已生成（几何为程序生成）：{summary.streets} 个街道、{summary.communities} 个社区、{summary.grids} 个单元网格，"
         f"{summary.departments} 个部门，{summary.categories} 个类别，{summary.routing_rules} 条派遣规则，"
@@ -83,7 +89,9 @@ def init(
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err)
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
 
 
 @app.command()
@@ -102,11 +110,19 @@ def serve(
 @user_app.command("add")
 def user_add(
     username: Annotated[str, typer.Argument(help="用户名")],
-    role: Annotated[list[str], typer.Option("--role", help="角色，可多次指定：citizen inspector operator shift_lead dispatcher handler leader admin")],
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role",
+            help="角色，可多次指定：citizen inspector operator shift_lead dispatcher handler leader admin",
+        ),
+    ],
     password: Annotated[str, typer.Option(help="密码（至少 8 位）")],
     name: Annotated[str, typer.Option(help="显示名")] = "",
     department: Annotated[str | None, typer.Option(help="所属部门代码（处置人员必填）")] = None,
-    grid: Annotated[list[str] | None, typer.Option("--grid", help="负责的网格（或社区、街道）代码，可多次指定")] = None,
+    grid: Annotated[
+        list[str] | None, typer.Option("--grid", help="负责的网格（或社区、街道）代码，可多次指定")
+    ] = None,
 ) -> None:
     """新建用户。"""
     from civicgrid.db import unit_of_work
@@ -114,7 +130,15 @@ def user_add(
 
     try:
         with unit_of_work() as session:
-            user = create_user(session, username, password, role, display_name=name, department_code=department, grid_codes=grid or [])
+            user = create_user(
+                session,
+                username,
+                password,
+                role,
+                display_name=name,
+                department_code=department,
+                grid_codes=grid or [],
+            )
             uid = user.id
     except AppError as exc:
         raise _fail(exc.message) from None
@@ -138,7 +162,14 @@ def user_totp(username: Annotated[str, typer.Argument(help="用户名")]) -> Non
 
 @app.command("import-grids")
 def import_grids(
-    file: Annotated[Path, typer.Argument(help="网格 GeoJSON 文件（FeatureCollection，properties.code 为网格代码）", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="网格 GeoJSON 文件（FeatureCollection，properties.code 为网格代码）",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     commit: Annotated[bool, typer.Option("--commit", help="确认写入；不加时只预览（dry run）")] = False,
     name: Annotated[str, typer.Option(help="网格版本名称")] = "",
     district_name: Annotated[str, typer.Option(help="区名")] = "",
@@ -158,7 +189,9 @@ def import_grids(
     for s in summary.streets:
         table.add_row(s.code, s.name or "", str(s.grids), f"{s.area_m2:,.0f}")
     console.print(table)
-    console.print(f"要素 {summary.features} 个，有效网格 {summary.grids} 个，社区 {len(summary.communities)} 个，错误 {summary.errors} 个。")
+    console.print(
+        f"要素 {summary.features} 个，有效网格 {summary.grids} 个，社区 {len(summary.communities)} 个，错误 {summary.errors} 个。"
+    )
     for e in result.errors[:50]:
         err.print(f"  第 {e.index} 个要素 {e.code or ''}：{e.message}")
     if result.errors:
@@ -167,7 +200,9 @@ def import_grids(
         console.print("这是预览（dry run），没有写入。确认无误后加 --commit 写入。")
         return
     with unit_of_work() as session:
-        gen = store_import(session, result.grids, name=name or file.stem, grid_digits=digits, district_name=district_name)
+        gen = store_import(
+            session, result.grids, name=name or file.stem, grid_digits=digits, district_name=district_name
+        )
         gid = gen.id
     console.print(f"已写入并启用网格版本 {gid}：{summary.grids} 个网格。")
 
@@ -189,10 +224,18 @@ def export_grids(
             gen = active_generation(session)
         except AppError as exc:
             raise _fail(exc.message) from None
-        rows = session.scalars(select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code))
+        rows = session.scalars(
+            select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code)
+        )
         features = []
         for a in rows:
-            props = {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code, "area_m2": round(a.area_m2, 1)}
+            props = {
+                "code": a.code,
+                "name": a.name,
+                "level": a.level,
+                "parent_code": a.parent_code,
+                "area_m2": round(a.area_m2, 1),
+            }
             if level == "grid":
                 props |= {"community_code": a.code[:12], "street_code": a.code[:9]}
             features.append({"type": "Feature", "geometry": a.geometry, "properties": props})

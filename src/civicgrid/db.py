@@ -81,7 +81,11 @@ def get_engine() -> Engine:
 
 def session_factory(engine: Engine | None = None, *, write: bool = True) -> sessionmaker[Session]:
     engine = engine or get_engine()
-    bind = engine.execution_options(sqlite_immediate=True) if write and engine.dialect.name == "sqlite" else engine
+    bind = (
+        engine.execution_options(sqlite_immediate=True)
+        if write and engine.dialect.name == "sqlite"
+        else engine
+    )
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
 
 

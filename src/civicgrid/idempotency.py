@@ -33,14 +33,22 @@ def check_key(key: str) -> str:
 def claim(session: Session, scope: str, key: str, digest: str | None) -> IdempotencyKey | None:
     """Claim ``key`` for this request. Returns the stored answer of an earlier request with the same key, or None
     when this request should do the work (and later call ``remember``)."""
-    existing = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+    existing = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    )
     if existing is None:
         try:
             with session.begin_nested():
-                session.add(IdempotencyKey(scope=scope, key=key, request_hash=digest or "", status=PENDING, response={}))
+                session.add(
+                    IdempotencyKey(
+                        scope=scope, key=key, request_hash=digest or "", status=PENDING, response={}
+                    )
+                )
             return None
         except IntegrityError:
-            existing = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+            existing = session.scalar(
+                select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+            )
             if existing is None:  # pragma: no cover - the winner rolled back; the client retries
                 raise Conflict("相同 Idempotency-Key 的请求正在处理，请稍后重试") from None
     if digest and existing.request_hash and existing.request_hash != digest:
@@ -51,7 +59,9 @@ def claim(session: Session, scope: str, key: str, digest: str | None) -> Idempot
 
 
 def remember(session: Session, scope: str, key: str, status: int, response: dict[str, Any]) -> None:
-    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+    row = session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+    )
     if row is not None:
         row.status = status
         row.response = response

@@ -53,10 +53,22 @@ class BodyLimit:
     async def _reject(self, send: Any) -> None:
         mb = self.max_bytes // (1024 * 1024)
         body = json.dumps(
-            {"type": "urn:civicgrid:problem:payload_too_large", "title": "内容过大", "status": 413,
-             "detail": f"请求内容超过 {mb} MB 上限"},
+            {
+                "type": "urn:civicgrid:problem:payload_too_large",
+                "title": "内容过大",
+                "status": 413,
+                "detail": f"请求内容超过 {mb} MB 上限",
+            },
             ensure_ascii=False,
         ).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -13,14 +13,26 @@ from civicgrid.errors import AppError
 
 PROBLEM_JSON = "application/problem+json"
 
-_HTTP_TITLES = {404: "未找到", 405: "不支持的请求方法", 413: "内容过大", 401: "未登录或登录已过期", 403: "无权操作"}
+_HTTP_TITLES = {
+    404: "未找到",
+    405: "不支持的请求方法",
+    413: "内容过大",
+    401: "未登录或登录已过期",
+    403: "无权操作",
+}
 
 # Path prefixes whose errors are rendered by another renderer (registered by that module).
 renderers: list[tuple[str, Any]] = []
 
 
 def problem(
-    status: int, title: str, detail: str, code: str, instance: str = "", headers: dict[str, str] | None = None, **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    instance: str = "",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body = {"type": f"urn:civicgrid:problem:{code}", "title": title, "status": status, "detail": detail}
     if instance:
@@ -44,11 +56,20 @@ _PROBLEM_SCHEMA = {
     },
 }
 _PROBLEM_TEXT = {
-    400: "请求有误", 401: "未登录或登录已过期", 403: "无权操作", 404: "未找到", 409: "当前状态不允许此操作",
-    413: "内容过大", 415: "文件类型不支持", 422: "输入不合法",
+    400: "请求有误",
+    401: "未登录或登录已过期",
+    403: "无权操作",
+    404: "未找到",
+    409: "当前状态不允许此操作",
+    413: "内容过大",
+    415: "文件类型不支持",
+    422: "输入不合法",
 }
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"description": text + "（RFC 9457 problem details）", "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}}}
+    code: {
+        "description": text + "（RFC 9457 problem details）",
+        "content": {PROBLEM_JSON: {"schema": _PROBLEM_SCHEMA}},
+    }
     for code, text in _PROBLEM_TEXT.items()
 }
 
@@ -67,7 +88,7 @@ def allowed_methods(app: Any, path: str) -> list[str]:
     """Every method some route serves at ``path`` (for the Allow header of a 405)."""
     methods: set[str] = set()
     for prefix, route in _walk(app.routes):
-        if path.startswith(prefix) and route.path_regex.match(path[len(prefix):] if prefix else path):
+        if path.startswith(prefix) and route.path_regex.match(path[len(prefix) :] if prefix else path):
             methods |= set(route.methods)
     if "GET" in methods:
         methods.add("HEAD")
@@ -125,5 +146,11 @@ def install(app: FastAPI) -> None:
             if headers and exc.status_code == 405:
                 response.headers.update(headers)
             return response
-        return problem(exc.status_code, _HTTP_TITLES.get(exc.status_code, "请求有误"), detail, "http_error",
-                       request.url.path, headers=headers)
+        return problem(
+            exc.status_code,
+            _HTTP_TITLES.get(exc.status_code, "请求有误"),
+            detail,
+            "http_error",
+            request.url.path,
+            headers=headers,
+        )

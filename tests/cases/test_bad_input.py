@@ -5,10 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from builders import grid_point
 from PIL import Image
 from sqlalchemy import func, select
 
+from builders import grid_point
 from civicgrid.models import Attachment, Case, CaseEvent
 
 
@@ -43,24 +43,44 @@ def test_coordinates_out_of_range(client, session, point) -> None:
 
 
 def test_point_outside_the_district_names_the_nearest_grid(client, session) -> None:
-    body = _bad(client, session, 422, json={"description": "井盖没了", "lng": 120.70, "lat": 31.31, "category_code": "C0101"})
+    body = _bad(
+        client,
+        session,
+        422,
+        json={"description": "井盖没了", "lng": 120.70, "lat": 31.31, "category_code": "C0101"},
+    )
     assert body["title"] == "位置不在本区范围内" and body["nearest_grid"].startswith("320508")
     assert body["distance_m"] > 500 and "最近的网格" in body["detail"]
 
 
 def test_unknown_category(client, session, point) -> None:
-    body = _bad(client, session, 422, json={"description": "井盖没了", "lng": point.lng, "lat": point.lat, "category_code": "C9999"})
+    body = _bad(
+        client,
+        session,
+        422,
+        json={"description": "井盖没了", "lng": point.lng, "lat": point.lat, "category_code": "C9999"},
+    )
     assert "C9999" in body["detail"]
 
 
 def test_huge_description(client, session, point) -> None:
-    body = _bad(client, session, 422, json={"description": "垃" * (10 * 1024 * 1024 // 3), "lng": point.lng, "lat": point.lat})
+    body = _bad(
+        client,
+        session,
+        422,
+        json={"description": "垃" * (10 * 1024 * 1024 // 3), "lng": point.lng, "lat": point.lat},
+    )
     assert "description" in body["detail"]
 
 
 def test_invalid_utf8(client, session) -> None:
-    body = _bad(client, session, 422, content=b'{"description": "\xff\xfe bad", "lng": 120.6, "lat": 31.3}',
-                headers={"content-type": "application/json"})
+    body = _bad(
+        client,
+        session,
+        422,
+        content=b'{"description": "\xff\xfe bad", "lng": 120.6, "lat": 31.3}',
+        headers={"content-type": "application/json"},
+    )
     assert "UTF-8" in body["detail"] or "JSON" in body["detail"]
 
 
@@ -74,9 +94,16 @@ def test_non_image_upload_is_refused(client, session, point) -> None:
 def test_multipart_report_with_a_real_photo(client, session, point) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (640, 480), (200, 80, 40)).save(buf, format="JPEG")
-    r = client.post("/api/v1/reports", data={"description": "井盖破损", "lng": str(point.lng), "lat": str(point.lat),
-                                             "category_code": "C0101"},
-                    files={"photos": ("a.jpg", buf.getvalue(), "image/jpeg")})
+    r = client.post(
+        "/api/v1/reports",
+        data={
+            "description": "井盖破损",
+            "lng": str(point.lng),
+            "lat": str(point.lat),
+            "category_code": "C0101",
+        },
+        files={"photos": ("a.jpg", buf.getvalue(), "image/jpeg")},
+    )
     assert r.status_code == 201, r.text
     t = client.get(f"/api/v1/track/{r.json()['number']}", params={"code": r.json()["query_code"]}).json()
     assert len(t["photos"]) == 1 and t["photos"][0]["width"] == 640

@@ -5,23 +5,51 @@ from __future__ import annotations
 from typing import Any
 
 from builders import auth, grid_point
-
 from civicgrid.sla.deadlines import disposal_due
 
-DT_FIELDS = ("verify_sent_at", "verified_at", "registered_at", "dispatched_at", "signed_at", "feedback_at",
-             "check_sent_at", "checked_at", "closed_at", "voided_at", "merged_at")
+DT_FIELDS = (
+    "verify_sent_at",
+    "verified_at",
+    "registered_at",
+    "dispatched_at",
+    "signed_at",
+    "feedback_at",
+    "check_sent_at",
+    "checked_at",
+    "closed_at",
+    "voided_at",
+    "merged_at",
+)
 
 
-def _report(client, session, *, description: str = "小区门口垃圾桶满了，垃圾袋堆在路边", category: str = "E0102",
-            index: int = 5, **extra: Any) -> dict[str, Any]:
+def _report(
+    client,
+    session,
+    *,
+    description: str = "小区门口垃圾桶满了，垃圾袋堆在路边",
+    category: str = "E0102",
+    index: int = 5,
+    **extra: Any,
+) -> dict[str, Any]:
     p = grid_point(session, index)  # street 001 (平江街道), patrolled by inspector001
-    r = client.post("/api/v1/reports", json={"description": description, "lng": p.lng, "lat": p.lat,
-                                             "category_code": category, "reporter_phone": "13812345678", **extra})
+    r = client.post(
+        "/api/v1/reports",
+        json={
+            "description": description,
+            "lng": p.lng,
+            "lat": p.lat,
+            "category_code": category,
+            "reporter_phone": "13812345678",
+            **extra,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
 
-def act(client, session, case_id: int, action: str, user: str, expect: int = 200, **body: Any) -> dict[str, Any]:
+def act(
+    client, session, case_id: int, action: str, user: str, expect: int = 200, **body: Any
+) -> dict[str, Any]:
     r = client.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body, headers=auth(session, user))
     assert r.status_code == expect, r.text
     return r.json()
@@ -61,18 +89,33 @@ def test_happy_path_citizen_report_to_rating(client, session) -> None:
     assert d["close_type"] == "normal" and d["rework_count"] == 0
     assert _set(d) == set(DT_FIELDS) - {"voided_at", "merged_at"}
     assert [e["action"] for e in d["events"]] == [
-        "report", "send_verify", "verify", "register", "dispatch", "sign", "feedback", "send_check", "check", "close"]
+        "report",
+        "send_verify",
+        "verify",
+        "register",
+        "dispatch",
+        "sign",
+        "feedback",
+        "send_check",
+        "check",
+        "close",
+    ]
     assert [e["to_state"] for e in d["events"]][-1] == "closed"
     assert d["events"][5]["actor_role"] == "handler"
     # The anonymous citizen follows the case by number + query code and rates it.
     t = client.get(f"/api/v1/track/{rep['number']}", params={"code": rep["query_code"]}).json()
     assert t["state_label"] == "已结案" and t["timeline"][0]["label"] == "上报"
     assert client.get(f"/api/v1/track/{rep['number']}", params={"code": "WRONG1"}).status_code == 404
-    r = client.post(f"/api/v1/track/{rep['number']}/rate", json={"rating": 5, "note": "很快", "query_code": rep["query_code"]})
+    r = client.post(
+        f"/api/v1/track/{rep['number']}/rate",
+        json={"rating": 5, "note": "很快", "query_code": rep["query_code"]},
+    )
     assert r.status_code == 200, r.text
     d = client.get(f"/api/v1/cases/{cid}", headers=auth(session, "shiftlead")).json()
     assert (d["rating"], d["rating_text"]) == (5, "很快")
-    r = client.post(f"/api/v1/track/{rep['number']}/rate", json={"rating": 1, "query_code": rep["query_code"]})
+    r = client.post(
+        f"/api/v1/track/{rep['number']}/rate", json={"rating": 1, "query_code": rep["query_code"]}
+    )
     assert r.status_code == 409  # rated once
 
 
@@ -186,8 +229,11 @@ def test_reopen_after_citizen_says_not_solved(client, session) -> None:
 
 def test_rating_by_logged_in_citizen(client, session) -> None:
     p = grid_point(session, 5)
-    r = client.post("/api/v1/reports", headers=auth(session, "citizen"),
-                    json={"description": "路灯不亮了", "lng": p.lng, "lat": p.lat, "category_code": "C0118"})
+    r = client.post(
+        "/api/v1/reports",
+        headers=auth(session, "citizen"),
+        json={"description": "路灯不亮了", "lng": p.lng, "lat": p.lat, "category_code": "C0118"},
+    )
     assert r.status_code == 201 and r.json()["query_code"] is None
     mine = client.get("/api/v1/cases", headers=auth(session, "citizen")).json()
     assert [c["id"] for c in mine["items"]] == [r.json()["id"]]

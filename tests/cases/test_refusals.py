@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import advance, auth, make_case, principal
 from sqlalchemy import func, select
 
+from builders import advance, auth, make_case, principal
 from civicgrid.cases.guards import blocked_reason
 from civicgrid.cases.scope import role_in_scope
 from civicgrid.cases.states import RULES, State

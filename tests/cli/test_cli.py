@@ -22,17 +22,30 @@ def grids_geojson() -> dict:
     feats = []
     for i, (dx, dy) in enumerate([(0, 0), (0.001, 0), (0, 0.001), (0.001, 0.001)]):
         comm = "001" if i < 2 else "002"
-        feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": _sq(120.60 + dx, 31.30 + dy)},
-                      "properties": {"code": f"320508001{comm}{i + 1:02d}", "street_name": "平江街道",
-                                     "community_name": "桂花社区" if comm == "001" else "南环社区"}})
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": _sq(120.60 + dx, 31.30 + dy)},
+                "properties": {
+                    "code": f"320508001{comm}{i + 1:02d}",
+                    "street_name": "平江街道",
+                    "community_name": "桂花社区" if comm == "001" else "南环社区",
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
 @pytest.fixture(scope="module")
 def env() -> dict[str, str]:
     folder = Path(tempfile.mkdtemp(prefix="cg-cli-"))
-    e = dict(os.environ, CIVICGRID_DATABASE_URL=f"sqlite:///{folder / 'cli.db'}", CIVICGRID_DATA_DIR=str(folder),
-             NO_COLOR="1", COLUMNS="200")
+    e = dict(
+        os.environ,
+        CIVICGRID_DATABASE_URL=f"sqlite:///{folder / 'cli.db'}",
+        CIVICGRID_DATA_DIR=str(folder),
+        NO_COLOR="1",
+        COLUMNS="200",
+    )
     return e
 
 
@@ -49,24 +62,55 @@ def test_init_import_export_locate_user(env, tmp_path: Path) -> None:
     dry = run(env, "import-grids", str(f))
     assert "有效网格 4 个，社区 2 个，错误 0 个" in dry.stdout and "没有写入" in dry.stdout
     assert "尚未导入网格" in run(env, "export-grids", code=1).stderr
-    assert "已写入并启用网格版本" in run(env, "import-grids", str(f), "--commit", "--district-name", "姑苏区").stdout
+    assert (
+        "已写入并启用网格版本"
+        in run(env, "import-grids", str(f), "--commit", "--district-name", "姑苏区").stdout
+    )
     out = json.loads(run(env, "export-grids").stdout)
     assert sorted(x["properties"]["code"] for x in out["features"]) == [
-        "32050800100101", "32050800100102", "32050800100203", "32050800100204"]
+        "32050800100101",
+        "32050800100102",
+        "32050800100203",
+        "32050800100204",
+    ]
     loc = json.loads(run(env, "locate", "120.6015", "31.3005", "--json").stdout)
-    assert (loc["grid_code"], loc["community_name"], loc["street_name"]) == ("32050800100102", "桂花社区", "平江街道")
+    assert (loc["grid_code"], loc["community_name"], loc["street_name"]) == (
+        "32050800100102",
+        "桂花社区",
+        "平江街道",
+    )
     far = run(env, "locate", "120.70", "31.30", "--json", code=2)
     assert json.loads(far.stdout)["nearest_grid"] in {"32050800100102", "32050800100204"}
-    assert "已创建用户 zhang" in run(env, "user", "add", "zhang", "--role", "inspector", "--password", "long-enough-pw",
-                                    "--grid", "320508001001").stdout
-    assert "用户名已存在" in run(env, "user", "add", "zhang", "--role", "inspector", "--password", "long-enough-pw", code=1).stderr
+    assert (
+        "已创建用户 zhang"
+        in run(
+            env,
+            "user",
+            "add",
+            "zhang",
+            "--role",
+            "inspector",
+            "--password",
+            "long-enough-pw",
+            "--grid",
+            "320508001001",
+        ).stdout
+    )
+    assert (
+        "用户名已存在"
+        in run(
+            env, "user", "add", "zhang", "--role", "inspector", "--password", "long-enough-pw", code=1
+        ).stderr
+    )
     assert "哈希链完整" in run(env, "audit", "verify").stdout
 
 
 def test_bad_geojson_is_refused_with_reasons(env, tmp_path: Path) -> None:
     bad = grids_geojson()
     bad["features"][0]["properties"]["code"] = "123"
-    bad["features"][1]["geometry"]["coordinates"] = [[[120.6, 31.3], [120.601, 31.301], [120.601, 31.3], [120.6, 31.301], [120.6, 31.3]]]
+    bad["features"][1]["geometry"]["coordinates"] = [
+        [[120.6, 31.3], [120.601, 31.301], [120.601, 31.3], [120.6, 31.301], [120.6, 31.3]]
+    ]
     f = tmp_path / "bad.geojson"
     f.write_text(json.dumps(bad), encoding="utf-8")
     p = run(env, "import-grids", str(f), "--commit", code=2)
@@ -110,7 +154,10 @@ def test_backup_and_restore_drill(env, tmp_path: Path) -> None:
 
 
 @pytest.mark.db
-@pytest.mark.skipif(os.environ.get("CIVICGRID_TEST_DB") != "postgresql", reason="the PostgreSQL drill runs in the PostgreSQL pass")
+@pytest.mark.skipif(
+    os.environ.get("CIVICGRID_TEST_DB") != "postgresql",
+    reason="the PostgreSQL drill runs in the PostgreSQL pass",
+)
 def test_postgres_backup_and_restore_drill(tmp_path: Path) -> None:
     """pg_dump → damage → pg_restore --clean: the reference data and the audit chain come back whole."""
     import uuid
@@ -118,11 +165,15 @@ def test_postgres_backup_and_restore_drill(tmp_path: Path) -> None:
     from sqlalchemy import create_engine, text
 
     name = "cg_backup_" + uuid.uuid4().hex[:8]
-    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name}"))
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    env = dict(os.environ, CIVICGRID_DATABASE_URL=url, CIVICGRID_DATA_DIR=str(tmp_path), NO_COLOR="1", COLUMNS="200")
+    env = dict(
+        os.environ, CIVICGRID_DATABASE_URL=url, CIVICGRID_DATA_DIR=str(tmp_path), NO_COLOR="1", COLUMNS="200"
+    )
     try:
         run(env, "init")
         run(env, "user", "add", "li", "--role", "operator", "--password", "long-enough-pw")

@@ -23,6 +23,8 @@ def test_history_runs_every_path_through_the_engine(session, seed: int) -> None:
     assert states.get("closed", 0) > 150 and states.get("voided", 0) > 0
     assert sum(states.values()) == made
     # Every case has its report event, and the hash chain over all of them is whole.
-    reported = session.scalar(select(func.count(func.distinct(CaseEvent.case_id))).where(CaseEvent.action == "report"))
+    reported = session.scalar(
+        select(func.count(func.distinct(CaseEvent.case_id))).where(CaseEvent.action == "report")
+    )
     assert reported == made
     assert verify_all(session) == []

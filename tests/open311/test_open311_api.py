@@ -378,8 +378,10 @@ def test_department_bound_client_updates_act_on_its_cases(client, session) -> No
     advance(session, case, [("register", "shiftlead", {}), ("dispatch", "dispatcher", {})])  # → HW
 
     def post(key: str, status: str, text: str):  # type: ignore[no-untyped-def]
-        r = client.post(f"{BASE}/servicerequestupdates.json",
-                        data={"api_key": key, "service_request_id": case.number, "status": status, "description": text})
+        r = client.post(
+            f"{BASE}/servicerequestupdates.json",
+            data={"api_key": key, "service_request_id": case.number, "status": status, "description": text},
+        )
         assert r.status_code == 200, r.text
         session.refresh(case)
         return r
@@ -390,7 +392,10 @@ def test_department_bound_client_updates_act_on_its_cases(client, session) -> No
     assert case.state == "processing"
     post(hw_key, "FIXED", "已清运完毕")
     assert case.state == "feedback" and case.feedback_at is not None
-    actions = [e.action for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))]
+    actions = [
+        e.action
+        for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id))
+    ]
     assert actions[-3:] == ["open311_update", "sign", "feedback"]
     post(hw_key, "NOT_COUNCILS_RESPONSIBILITY", "重复提交")  # no longer applies in 已反馈: kept as a note
     assert case.state == "feedback"

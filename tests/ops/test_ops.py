@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from builders import grid_point
 from sqlalchemy import func, select
 
+from builders import grid_point
 from civicgrid.models import Case
 
 
 def test_health_ready_and_metrics(client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
-    assert r.status_code == 200 and r.json() == {"status": "ready", "checks": {"database": "ok", "migrations": "ok", "grids": "ok"}}
+    assert r.status_code == 200 and r.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "migrations": "ok", "grids": "ok"},
+    }
     client.get("/api/v1/categories")
     m = client.get("/metrics").text
     assert 'civicgrid_http_requests_total{method="GET",route="/api/v1/categories",status="200"}' in m
@@ -34,5 +37,7 @@ def test_a_retried_report_makes_one_case(client, session) -> None:
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     assert session.scalar(select(func.count()).select_from(Case)) == before + 1
-    other = client.post("/api/v1/reports", json={**body, "description": "别的内容"}, headers={"Idempotency-Key": "k-1"})
+    other = client.post(
+        "/api/v1/reports", json={**body, "description": "别的内容"}, headers={"Idempotency-Key": "k-1"}
+    )
     assert other.status_code == 422 and "Idempotency-Key" in other.json()["detail"]

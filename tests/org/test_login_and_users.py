@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from builders import auth
 from sqlalchemy import select, update
 
+from builders import auth
 from civicgrid.models import CaseEvent, SecurityEvent, User
 from civicgrid.security.audit import verify_all
 
@@ -35,14 +35,28 @@ def test_wrong_password_then_lockout_is_recorded(client, session) -> None:
 
 def test_users_are_admin_only(client, session) -> None:
     assert client.get("/api/v1/users", headers=auth(session, "leader")).status_code == 403
-    r = client.post("/api/v1/users", headers=auth(session, "admin"),
-                    json={"username": "hw2", "password": "a-long-password", "roles": ["handler"], "department_code": "HW"})
+    r = client.post(
+        "/api/v1/users",
+        headers=auth(session, "admin"),
+        json={
+            "username": "hw2",
+            "password": "a-long-password",
+            "roles": ["handler"],
+            "department_code": "HW",
+        },
+    )
     assert r.status_code == 201 and r.json()["roles"] == ["handler"]
-    r = client.post("/api/v1/users", headers=auth(session, "admin"),
-                    json={"username": "hw3", "password": "a-long-password", "roles": ["handler"]})
+    r = client.post(
+        "/api/v1/users",
+        headers=auth(session, "admin"),
+        json={"username": "hw3", "password": "a-long-password", "roles": ["handler"]},
+    )
     assert r.status_code == 422 and "部门" in r.json()["detail"]
-    r = client.post("/api/v1/users", headers=auth(session, "admin"),
-                    json={"username": "x", "password": "a-long-password", "roles": ["wizard"]})
+    r = client.post(
+        "/api/v1/users",
+        headers=auth(session, "admin"),
+        json={"username": "x", "password": "a-long-password", "roles": ["wizard"]},
+    )
     assert r.status_code == 422 and "wizard" in r.json()["detail"]
     users = client.get("/api/v1/users", headers=auth(session, "admin")).json()
     assert "hw2" in {u["username"] for u in users}
@@ -73,9 +87,13 @@ def test_totp_second_factor_for_staff(client, session) -> None:
     secret = pyotp.parse_uri(uri).secret
     r = _login(client, "dispatcher", "civicgrid2026")
     assert r.status_code == 401 and "动态口令" in r.json()["detail"]
-    r = client.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "civicgrid2026", "otp": "000000"})
+    r = client.post(
+        "/api/v1/auth/token", data={"username": "dispatcher", "password": "civicgrid2026", "otp": "000000"}
+    )
     assert r.status_code == 401
-    r = client.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "civicgrid2026",
-                                                 "otp": pyotp.TOTP(secret).now()})
+    r = client.post(
+        "/api/v1/auth/token",
+        data={"username": "dispatcher", "password": "civicgrid2026", "otp": pyotp.TOTP(secret).now()},
+    )
     assert r.status_code == 200, r.text
     assert session.scalar(select(User).where(User.username == "dispatcher")).totp_secret_enc != secret

@@ -8,9 +8,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from builders import advance, make_case
 from sqlalchemy import create_engine, func, select, text
 
+from builders import advance, make_case
 from civicgrid.jobs.sweeper import sweep
 from civicgrid.models import Case, Notification, Supervision
 
@@ -33,9 +33,16 @@ def test_warning_then_overdue_once_each(session) -> None:
     r = sweep(session, now=t0 + timedelta(minutes=121))
     assert (r.warnings, r.overdue) == (0, 1)
     assert sweep(session, now=t0 + timedelta(minutes=200)).overdue == 0
-    levels = [s.level for s in session.scalars(select(Supervision).where(Supervision.case_id == case.id).order_by(Supervision.id))]
+    levels = [
+        s.level
+        for s in session.scalars(
+            select(Supervision).where(Supervision.case_id == case.id).order_by(Supervision.id)
+        )
+    ]
     assert levels == ["warning", "overdue"]
-    kinds = sorted(n.kind for n in session.scalars(select(Notification).where(Notification.case_id == case.id)))
+    kinds = sorted(
+        n.kind for n in session.scalars(select(Notification).where(Notification.case_id == case.id))
+    )
     assert kinds.count("supervise_warning") == 1 and kinds.count("supervise_overdue") == 2  # handler + leader
     assert case.warning_level == 2
 
@@ -45,7 +52,12 @@ def test_held_and_fed_back_cases_are_not_swept(session) -> None:
     held = _dispatched(session, t0)
     advance(session, held, [("hold", "shiftlead", {"note": "需资金"})], now=t0)
     done = _dispatched(session, t0)
-    advance(session, done, [("sign", "handler_rq", {}), ("feedback", "handler_rq", {"note": "已修复"})], now=t0 + timedelta(minutes=30))
+    advance(
+        session,
+        done,
+        [("sign", "handler_rq", {}), ("feedback", "handler_rq", {"note": "已修复"})],
+        now=t0 + timedelta(minutes=30),
+    )
     assert sweep(session, now=t0 + timedelta(hours=5)).overdue == 0
 
 
@@ -59,7 +71,9 @@ def fresh_url():
 
     if os.environ.get("CIVICGRID_TEST_DB") == "postgresql":
         name = "cg_sweep_" + uuid.uuid4().hex[:8]
-        admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as c:
             c.execute(text(f"CREATE DATABASE {name}"))
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -108,7 +122,14 @@ def test_two_sweepers_at_once_send_one_notification(fresh_url) -> None:
         t.join(60)
     assert sum(r.overdue for r in results) == 5
     with unit_of_work(engine, write=False) as s:
-        assert s.scalar(select(func.count()).select_from(Supervision).where(Supervision.level == "overdue")) == 5
-        per_case = s.execute(select(Notification.case_id, func.count()).where(Notification.kind == "supervise_overdue")
-                             .group_by(Notification.case_id)).all()
-        assert len(per_case) == 5 and {n for _, n in per_case} == {2}  # the gas company's handler + the leader
+        assert (
+            s.scalar(select(func.count()).select_from(Supervision).where(Supervision.level == "overdue")) == 5
+        )
+        per_case = s.execute(
+            select(Notification.case_id, func.count())
+            .where(Notification.kind == "supervise_overdue")
+            .group_by(Notification.case_id)
+        ).all()
+        assert len(per_case) == 5 and {n for _, n in per_case} == {
+            2
+        }  # the gas company's handler + the leader

@@ -45,7 +45,12 @@ def _prepare(url: str) -> list[tuple[float, float]]:
 
 
 def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(BIN), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -57,14 +62,21 @@ def _start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     raise AssertionError("server did not start")
 
 
-@pytest.mark.skipif(os.environ.get("CIVICGRID_TEST_DB") == "postgresql", reason="the drill targets the embedded SQLite store")
+@pytest.mark.skipif(
+    os.environ.get("CIVICGRID_TEST_DB") == "postgresql", reason="the drill targets the embedded SQLite store"
+)
 def test_sigkill_twenty_times_loses_no_acknowledged_report() -> None:
     folder = Path(tempfile.mkdtemp(prefix="cg-crash-"))
     db = folder / "crash.db"
     url = f"sqlite:///{db}"
     points = _prepare(url)
-    env = dict(os.environ, CIVICGRID_DATABASE_URL=url, CIVICGRID_DATA_DIR=str(folder), CIVICGRID_SWEEPER_INTERVAL_S="0",
-               CIVICGRID_ENV="development")
+    env = dict(
+        os.environ,
+        CIVICGRID_DATABASE_URL=url,
+        CIVICGRID_DATA_DIR=str(folder),
+        CIVICGRID_SWEEPER_INTERVAL_S="0",
+        CIVICGRID_ENV="development",
+    )
     port = _free_port()
     proc = _start(env, port)
     acknowledged: dict[str, str] = {}
@@ -80,9 +92,16 @@ def test_sigkill_twenty_times_loses_no_acknowledged_report() -> None:
                     n += 1
                     key = f"drill-{n}"
                 try:
-                    r = client.post(f"http://127.0.0.1:{port}/api/v1/reports", headers={"Idempotency-Key": key},
-                                    json={"description": f"压力测试上报 {key}", "lng": points[n % len(points)][0],
-                                          "lat": points[n % len(points)][1], "category_code": "E0899"})
+                    r = client.post(
+                        f"http://127.0.0.1:{port}/api/v1/reports",
+                        headers={"Idempotency-Key": key},
+                        json={
+                            "description": f"压力测试上报 {key}",
+                            "lng": points[n % len(points)][0],
+                            "lat": points[n % len(points)][1],
+                            "category_code": "E0899",
+                        },
+                    )
                 except httpx.HTTPError:
                     time.sleep(0.05)  # the server is down: retry the same key
                     continue
@@ -120,9 +139,13 @@ def test_sigkill_twenty_times_loses_no_acknowledged_report() -> None:
     # Each key made exactly one case, and no case is without its report event.
     descriptions = [row[0] for row in con.execute("SELECT description FROM cases")]
     assert len(descriptions) == len(set(descriptions))
-    orphans = con.execute("SELECT count(*) FROM cases c WHERE NOT EXISTS "
-                          "(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action = 'report')").fetchone()[0]
+    orphans = con.execute(
+        "SELECT count(*) FROM cases c WHERE NOT EXISTS "
+        "(SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.action = 'report')"
+    ).fetchone()[0]
     assert orphans == 0
     con.close()
-    audit = subprocess.run([str(BIN), "audit", "verify", "--json"], env=env, capture_output=True, text=True, timeout=120)
+    audit = subprocess.run(
+        [str(BIN), "audit", "verify", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr

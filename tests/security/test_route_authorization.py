@@ -7,9 +7,9 @@ import io
 import re
 
 import pytest
-from builders import advance, auth, grid_point, make_case
 from PIL import Image
 
+from builders import advance, auth, grid_point, make_case
 from civicgrid.problems import _walk
 
 OUTSIDERS = ("citizen", "inspector001", "handler_hw", "anonymous")
@@ -28,22 +28,50 @@ def _routes(app) -> list[tuple[str, str]]:
 def foreign_case(client, session):
     """A case in street 002 (patrolled by inspector002), dispatched to 市政 (SZ), reported by someone else."""
     p = grid_point(session, 0, street_suffix="002")
-    case = make_case(session, point=p, source="hotline", reporter="operator", category="E0306",
-                     reporter_phone=PHONE, reporter_name="赵六")
-    advance(session, case, [("register", "shiftlead", {}), ("dispatch", "dispatcher", {"department_code": "SZ"})])
+    case = make_case(
+        session,
+        point=p,
+        source="hotline",
+        reporter="operator",
+        category="E0306",
+        reporter_phone=PHONE,
+        reporter_name="赵六",
+    )
+    advance(
+        session, case, [("register", "shiftlead", {}), ("dispatch", "dispatcher", {"department_code": "SZ"})]
+    )
     buf = io.BytesIO()
     Image.new("RGB", (32, 32), (1, 2, 3)).save(buf, format="JPEG")
-    att = client.post("/api/v1/attachments", files={"file": ("a.jpg", buf.getvalue(), "image/jpeg")},
-                      headers=auth(session, "operator")).json()["id"]
-    advance(session, case, [("sign", "handler_sz", {}), ("feedback", "handler_sz", {"note": "已修补", "attachment_ids": [att]})])
+    att = client.post(
+        "/api/v1/attachments",
+        files={"file": ("a.jpg", buf.getvalue(), "image/jpeg")},
+        headers=auth(session, "operator"),
+    ).json()["id"]
+    advance(
+        session,
+        case,
+        [("sign", "handler_sz", {}), ("feedback", "handler_sz", {"note": "已修补", "attachment_ids": [att]})],
+    )
     session.flush()
     return case, att
 
 
 def _fill(path: str, case, att: int) -> str:
-    values = {"case_id": str(case.id), "att_id": str(att), "number": case.number, "code": "E0306", "fmt": "json",
-              "action": "sign", "token": "x", "rule_id": "1", "user_id": "1", "department_id": "1", "client_id": "1",
-              "dept_code": "SZ", "key_id": "1"}
+    values = {
+        "case_id": str(case.id),
+        "att_id": str(att),
+        "number": case.number,
+        "code": "E0306",
+        "fmt": "json",
+        "action": "sign",
+        "token": "x",
+        "rule_id": "1",
+        "user_id": "1",
+        "department_id": "1",
+        "client_id": "1",
+        "dept_code": "SZ",
+        "key_id": "1",
+    }
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "1"), path)
 
 
@@ -59,7 +87,9 @@ def test_no_route_lets_an_outsider_at_a_case(client, session, foreign_case) -> N
         path = _fill(template, case, att)
         for who in OUTSIDERS:
             headers = {} if who == "anonymous" else auth(session, who)
-            r = client.request(method, path, headers=headers, follow_redirects=False, data={} if method != "GET" else None)
+            r = client.request(
+                method, path, headers=headers, follow_redirects=False, data={} if method != "GET" else None
+            )
             tried += 1
             assert r.status_code < 500, (method, template, who, r.status_code, r.text[:300])
             assert PHONE not in r.text and "赵六" not in r.text, (method, template, who)
@@ -68,9 +98,18 @@ def test_no_route_lets_an_outsider_at_a_case(client, session, foreign_case) -> N
                 location = r.headers.get("location", "")
                 refused = r.status_code >= 400 or (
                     300 <= r.status_code < 400
-                    and (location.startswith("/login") or (f"/{case.id}" not in location and case.number not in location)))
+                    and (
+                        location.startswith("/login")
+                        or (f"/{case.id}" not in location and case.number not in location)
+                    )
+                )
                 assert refused, (method, template, who, r.status_code, location)
-            if method == "GET" and r.status_code == 200 and not public_open311 and "json" in r.headers.get("content-type", ""):
+            if (
+                method == "GET"
+                and r.status_code == 200
+                and not public_open311
+                and "json" in r.headers.get("content-type", "")
+            ):
                 assert case.number not in r.text, (template, who)
     assert tried > 200
 

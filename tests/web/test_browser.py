@@ -331,7 +331,7 @@ def test_security_headers_and_login_redirect(browser: Any, live_server: Live) ->
         assert "表单已失效" in refused.text()
 
 
-XSS = "<script>window.__xss=1</script><img src=x onerror=\"window.__xss=2\">{{7*7}}"
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">{{7*7}}'
 
 
 def test_stored_xss_is_inert_on_every_page(browser: Any, live_server: Live) -> None:
@@ -340,15 +340,35 @@ def test_stored_xss_is_inert_on_every_page(browser: Any, live_server: Live) -> N
     import httpx
 
     lng, lat, _ = live_server.quiet_point
-    r = httpx.post(live_server.url + "/api/v1/reports", timeout=60, json={
-        "description": XSS, "lng": lng + 0.0025, "lat": lat, "category_code": "E0899", "reporter_name": XSS[:50]})
+    r = httpx.post(
+        live_server.url + "/api/v1/reports",
+        timeout=60,
+        json={
+            "description": XSS,
+            "lng": lng + 0.0025,
+            "lat": lat,
+            "category_code": "E0899",
+            "reporter_name": XSS[:50],
+        },
+    )
     assert r.status_code == 201, r.text
     number, code, cid = r.json()["number"], r.json()["query_code"], r.json()["id"]
-    token = httpx.post(live_server.url + "/api/v1/auth/token", data={"username": "shiftlead", "password": PASSWORD}).json()["access_token"]
-    httpx.post(f"{live_server.url}/api/v1/cases/{cid}/actions/register", json={}, headers={"Authorization": f"Bearer {token}"})
-    dtoken = httpx.post(live_server.url + "/api/v1/auth/token", data={"username": "dispatcher", "password": PASSWORD}).json()["access_token"]
-    d = httpx.post(f"{live_server.url}/api/v1/cases/{cid}/actions/dispatch", json={"department_code": "HW"},
-                   headers={"Authorization": f"Bearer {dtoken}"})
+    token = httpx.post(
+        live_server.url + "/api/v1/auth/token", data={"username": "shiftlead", "password": PASSWORD}
+    ).json()["access_token"]
+    httpx.post(
+        f"{live_server.url}/api/v1/cases/{cid}/actions/register",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    dtoken = httpx.post(
+        live_server.url + "/api/v1/auth/token", data={"username": "dispatcher", "password": PASSWORD}
+    ).json()["access_token"]
+    d = httpx.post(
+        f"{live_server.url}/api/v1/cases/{cid}/actions/dispatch",
+        json={"department_code": "HW"},
+        headers={"Authorization": f"Bearer {dtoken}"},
+    )
     assert d.status_code == 200, d.text
 
     def inert(s: Session, path: str, label: str) -> None:

@@ -43,20 +43,7 @@ MEASURES = """
     coalesce(sum(disposal_wmin), 0) AS wmin_sum,
     count(disposal_wmin) AS wmin_n
 """
-COUNT_KEYS = (
-    "received",
-    "registered",
-    "dispatched",
-    "disposed",
-    "disposed_on_time",
-    "closed",
-    "closed_on_time",
-    "voided",
-    "merged",
-    "rework",
-    "rated",
-    "satisfied",
-)
+COUNT_KEYS = rollup.COUNT_KEYS
 DIMENSIONS = ("category_code", "source", "street_code", "community_code", "grid_code", "department_code")
 
 

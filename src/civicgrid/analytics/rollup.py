@@ -20,7 +20,8 @@ import duckdb
 
 ROLLUP_DIMS = ("category_code", "source", "street_code", "community_code", "department_code")
 FINAL = "('closed', 'voided', 'merged')"
-MEASURE_NAMES = (
+# The case counts every aggregate carries, then the working-minute sums for averages.
+COUNT_KEYS = (
     "received",
     "registered",
     "dispatched",
@@ -33,9 +34,8 @@ MEASURE_NAMES = (
     "rework",
     "rated",
     "satisfied",
-    "wmin_sum",
-    "wmin_n",
 )
+MEASURE_NAMES = (*COUNT_KEYS, "wmin_sum", "wmin_n")
 
 
 def _daily_sql(measures: str, offset_s: int, where: str) -> str:

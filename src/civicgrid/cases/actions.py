@@ -54,7 +54,9 @@ class Unmerge(ActionData):
 
 
 class Dispatch(ActionData):
-    department_code: str | None = Field(default=None, max_length=20, description="处置部门代码；不填则按派遣规则")
+    department_code: str | None = Field(
+        default=None, max_length=20, description="处置部门代码；不填则按派遣规则"
+    )
 
 
 class Sign(ActionData):

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from civicgrid import idempotency
 from civicgrid.cases import present, repository
@@ -79,8 +79,10 @@ def _validated(session: Any, actor: Principal, sub: _Submission) -> ReportBody:
     raw = sub.raw
     if sub.photos:
         limit = get_settings().max_upload_bytes
-        ids = [save_image(session, data, filename=name, uploaded_by=actor.user_id, max_bytes=limit).id
-               for name, data in sub.photos]
+        ids = [
+            save_image(session, data, filename=name, uploaded_by=actor.user_id, max_bytes=limit).id
+            for name, data in sub.photos
+        ]
         raw = {**raw, "attachment_ids": ids}
     try:
         return ReportBody.model_validate(raw)
@@ -98,10 +100,19 @@ def _validated(session: Any, actor: Principal, sub: _Submission) -> ReportBody:
         "requestBody": {
             "content": {
                 "application/json": {"schema": ReportBody.model_json_schema()},
-                "multipart/form-data": {"schema": {"type": "object", "properties": {
-                    "description": {"type": "string"}, "lng": {"type": "number"}, "lat": {"type": "number"},
-                    "category_code": {"type": "string"}, "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                }, "required": ["description", "lng", "lat"]}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "description": {"type": "string"},
+                            "lng": {"type": "number"},
+                            "lat": {"type": "number"},
+                            "category_code": {"type": "string"},
+                            "photos": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        },
+                        "required": ["description", "lng", "lat"],
+                    }
+                },
             },
             "required": True,
         }
@@ -121,19 +132,32 @@ def _post_report(session: Any, actor: Principal, key: str | None, sub: _Submissi
         key = idempotency.check_key(key)
         earlier = idempotency.claim(session, scope, key, sub.digest)
         if earlier is not None:
-            return JSONResponse(earlier.response, status_code=earlier.status, headers={"Idempotent-Replayed": "true"})
+            return JSONResponse(
+                earlier.response, status_code=earlier.status, headers={"Idempotent-Replayed": "true"}
+            )
     body = _validated(session, actor, sub)
     _check_source(actor, body.source)
     result = report(session, ReportIn(**body.model_dump()), actor)
     case = result.case
     names = present.Names(session)
     master = session.get(Case, case.master_case_id) if case.master_case_id else None
-    outcome = "merged" if case.state == State.merged else ("dispatched" if case.state == State.dispatched else "queued")
+    outcome = (
+        "merged"
+        if case.state == State.merged
+        else ("dispatched" if case.state == State.dispatched else "queued")
+    )
     out = ReportOut(
-        id=case.id, number=case.number, state=case.state, state_label=STATE_LABELS[case.state],
-        category_code=case.category_code, category_name=names.categories.get(case.category_code, ""),
-        grid_code=case.grid_code, query_code=result.query_code, outcome=outcome,
-        master_number=master.number if master else None, suggestions=result.suggestions,
+        id=case.id,
+        number=case.number,
+        state=case.state,
+        state_label=STATE_LABELS[case.state],
+        category_code=case.category_code,
+        category_name=names.categories.get(case.category_code, ""),
+        grid_code=case.grid_code,
+        query_code=result.query_code,
+        outcome=outcome,
+        master_number=master.number if master else None,
+        suggestions=result.suggestions,
     )
     if key:
         idempotency.remember(session, scope, key, 201, out.model_dump(mode="json"))
@@ -159,13 +183,23 @@ def list_cases(
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CasePage:
     f = repository.CaseFilter(
-        states=[s.value for s in state] if state else None, category_code=category, department_code=department,
-        street_code=street, community_code=community, grid_code=grid, source=source, received_from=received_from,
-        received_to=received_to, overdue=overdue, number=number,
+        states=[s.value for s in state] if state else None,
+        category_code=category,
+        department_code=department,
+        street_code=street,
+        community_code=community,
+        grid_code=grid,
+        source=source,
+        received_from=received_from,
+        received_to=received_to,
+        overdue=overdue,
+        number=number,
     )
     rows, total = repository.list_cases(session, actor, f, page=page, page_size=page_size)
     names = present.Names(session)
-    return CasePage(total=total, page=page, page_size=page_size, items=[present.case_out(c, actor, names) for c in rows])
+    return CasePage(
+        total=total, page=page, page_size=page_size, items=[present.case_out(c, actor, names) for c in rows]
+    )
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="案卷详情（含流转记录）")
@@ -180,7 +214,7 @@ def act(
     action: str,
     session: DbSession,
     actor: CurrentUser,
-    body: Annotated[dict[str, Any] | None, Body(description="操作参数，如 {\"department_code\": \"HW\"}")] = None,
+    body: Annotated[dict[str, Any] | None, Body(description='操作参数，如 {"department_code": "HW"}')] = None,
 ) -> CaseDetail:
     repository.get_case(session, actor, case_id)  # 404/403 before anything else
     case = repository.get_case_for_update(session, case_id)
@@ -197,10 +231,19 @@ def reveal(case_id: RowId, request: Request, session: DbSession, actor: CurrentU
     if not actor.has_any(REVEAL_ROLES):
         raise Forbidden("只有受理员、值班长、派遣员可以查看报告人完整联系方式")
     case = repository.get_case(session, actor, case_id)
-    audit.record(session, "reveal", user_id=actor.user_id, subject=case.number,
-                 ip=request.client.host if request.client else "", data={"fields": ["reporter_name", "reporter_phone"]})
-    return {"number": case.number, "reporter_name": pii.decrypt(case.reporter_name_enc),
-            "reporter_phone": pii.decrypt(case.reporter_phone_enc)}
+    audit.record(
+        session,
+        "reveal",
+        user_id=actor.user_id,
+        subject=case.number,
+        ip=request.client.host if request.client else "",
+        data={"fields": ["reporter_name", "reporter_phone"]},
+    )
+    return {
+        "number": case.number,
+        "reporter_name": pii.decrypt(case.reporter_name_enc),
+        "reporter_phone": pii.decrypt(case.reporter_phone_enc),
+    }
 
 
 # --- Following a case by its number (public, with the query code) ---------------------------------------------
@@ -212,7 +255,11 @@ def _tracked(session: Any, number: str, code: str | None, actor: Principal | Non
         raise NotFound("案卷号不存在")
     own = actor is not None and actor.user_id is not None and case.reporter_user_id == actor.user_id
     if not own:
-        if not code or not case.query_code_hash or not hmac.compare_digest(case.query_code_hash, keyed_hash("q:" + code.strip().upper())):
+        if (
+            not code
+            or not case.query_code_hash
+            or not hmac.compare_digest(case.query_code_hash, keyed_hash("q:" + code.strip().upper()))
+        ):
             raise NotFound("案卷号或查询码不正确")
     return case
 
@@ -221,15 +268,38 @@ def _tracked(session: Any, number: str, code: str | None, actor: Principal | Non
 def track(number: str, session: DbSession, code: str | None = None) -> TrackOut:
     case = _tracked(session, number, code, None)
     names = present.Names(session)
-    public_actions = {"report", "register", "dispatch", "sign", "feedback", "close", "void", "merge", "rate", "reopen"}
+    public_actions = {
+        "report",
+        "register",
+        "dispatch",
+        "sign",
+        "feedback",
+        "close",
+        "void",
+        "merge",
+        "rate",
+        "reopen",
+    }
     return TrackOut(
-        number=case.number, state=case.state, state_label=STATE_LABELS[case.state],
-        category_name=names.categories.get(case.category_code, ""), description=case.description,
-        received_at=case.received_at, closed_at=case.closed_at, due_at=case.due_at, rating=case.rating,
+        number=case.number,
+        state=case.state,
+        state_label=STATE_LABELS[case.state],
+        category_name=names.categories.get(case.category_code, ""),
+        description=case.description,
+        received_at=case.received_at,
+        closed_at=case.closed_at,
+        due_at=case.due_at,
+        rating=case.rating,
         timeline=[
-            {"action": e.action, "label": present.ACTION_LABELS.get(e.action, e.action), "state_label": STATE_LABELS[e.to_state],
-             "note": e.note if e.action in {"feedback", "close", "void"} else "", "created_at": e.created_at}
-            for e in case.events if e.action in public_actions
+            {
+                "action": e.action,
+                "label": present.ACTION_LABELS.get(e.action, e.action),
+                "state_label": STATE_LABELS[e.to_state],
+                "note": e.note if e.action in {"feedback", "close", "void"} else "",
+                "created_at": e.created_at,
+            }
+            for e in case.events
+            if e.action in public_actions
         ],
         photos=[present.attachment_out(a) for a in case.attachments],
     )
@@ -250,12 +320,16 @@ def rate_tracked(
 
 
 @router.post("/attachments", response_model=AttachmentOut, status_code=201, summary="上传照片")
-async def upload(session: DbSession, actor: Reporter, file: Annotated[UploadFile, File(description="图片文件")]) -> AttachmentOut:
+async def upload(
+    session: DbSession, actor: Reporter, file: Annotated[UploadFile, File(description="图片文件")]
+) -> AttachmentOut:
     limit = get_settings().max_upload_bytes
     data = await file.read(limit + 1)
 
     def store() -> AttachmentOut:
-        att = save_image(session, data, filename=file.filename or "", uploaded_by=actor.user_id, max_bytes=limit)
+        att = save_image(
+            session, data, filename=file.filename or "", uploaded_by=actor.user_id, max_bytes=limit
+        )
         return present.attachment_out(att)
 
     return await run_in_threadpool(store)
@@ -266,7 +340,9 @@ def _attachment(session: Any, att_id: int, actor: Principal | None, code: str | 
     if att is None:
         raise NotFound("照片不存在")
     if att.case_id is None:
-        if actor is None or (att.uploaded_by != actor.user_id and not actor.has_any({"operator", "shift_lead", "admin"})):
+        if actor is None or (
+            att.uploaded_by != actor.user_id and not actor.has_any({"operator", "shift_lead", "admin"})
+        ):
             raise NotFound("照片不存在")
         return att
     case = session.get(Case, att.case_id)

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.catalog.routing import route
 from civicgrid.cases import actions as A
 from civicgrid.cases.events import append_event
 from civicgrid.cases.states import OPEN, State
+from civicgrid.catalog.routing import route
 from civicgrid.errors import IllegalTransition, InvalidInput, NotFound, NotYourCase
 from civicgrid.models import Case, Category, Department, Supervision, UserRole
 from civicgrid.notify.inbox import notify_department, notify_user
@@ -106,8 +106,16 @@ def merge(c: Ctx) -> State:
     master.report_count += 1
     c.extra["master_number"] = master.number
     append_event(
-        s, master, action="merge_in", actor=c.actor, role=c.role, from_state=master.state,
-        to_state=master.state, now=c.now, note=f"并入重复上报 {case.number}", data={"case_number": case.number},
+        s,
+        master,
+        action="merge_in",
+        actor=c.actor,
+        role=c.role,
+        from_state=master.state,
+        to_state=master.state,
+        now=c.now,
+        note=f"并入重复上报 {case.number}",
+        data={"case_number": case.number},
     )
     return State.merged
 
@@ -118,8 +126,16 @@ def unmerge(c: Ctx) -> State:
         master.report_count = max(1, master.report_count - 1)
         c.extra["master_number"] = master.number
         append_event(
-            c.session, master, action="unmerge_out", actor=c.actor, role=c.role, from_state=master.state,
-            to_state=master.state, now=c.now, note=f"撤出并案 {c.case.number}", data={"case_number": c.case.number},
+            c.session,
+            master,
+            action="unmerge_out",
+            actor=c.actor,
+            role=c.role,
+            from_state=master.state,
+            to_state=master.state,
+            now=c.now,
+            note=f"撤出并案 {c.case.number}",
+            data={"case_number": c.case.number},
         )
     c.case.master_case_id = None
     c.case.merged_at = None
@@ -134,7 +150,9 @@ def dispatch(c: Ctx) -> State:
         if dept is None or not dept.active:
             raise InvalidInput(f"未知的处置部门代码：{c.data.department_code}")
     else:
-        dept = route(s, cat, grid_code=case.grid_code, community_code=case.community_code, street_code=case.street_code)
+        dept = route(
+            s, cat, grid_code=case.grid_code, community_code=case.community_code, street_code=case.street_code
+        )
         if dept is None:
             raise InvalidInput("没有匹配的派遣规则，请指定处置部门（department_code）")
     first = case.dispatched_at is None
@@ -148,7 +166,9 @@ def dispatch(c: Ctx) -> State:
     case.stage_due_at = None
     case.warning_level = 0
     c.extra.update({"department_code": dept.code, "department_name": dept.name, "due_at": case.due_at})
-    notify_department(s, dept.id, case, "dispatched", f"新派遣案卷 {case.number}", case.description[:200], c.now)
+    notify_department(
+        s, dept.id, case, "dispatched", f"新派遣案卷 {case.number}", case.description[:200], c.now
+    )
     return State.dispatched
 
 
@@ -210,8 +230,13 @@ def check(c: Ctx) -> State:
     c.case.signed_at = None
     if c.case.department_id:
         notify_department(
-            c.session, c.case.department_id, c.case, "rework", f"案卷 {c.case.number} 核查未通过，需返工",
-            c.data.note, c.now,
+            c.session,
+            c.case.department_id,
+            c.case,
+            "rework",
+            f"案卷 {c.case.number} 核查未通过，需返工",
+            c.data.note,
+            c.now,
         )
     return State.dispatched
 
@@ -272,7 +297,9 @@ def reopen(c: Ctx) -> State:
     case.rating = case.rating_text = case.rated_at = None
     c.extra["due_at"] = case.due_at
     assert case.department_id is not None  # guarded
-    notify_department(c.session, case.department_id, case, "reopened", f"案卷 {case.number} 重新派遣", c.data.note, c.now)
+    notify_department(
+        c.session, case.department_id, case, "reopened", f"案卷 {case.number} 重新派遣", c.data.note, c.now
+    )
     return State.dispatched
 
 
@@ -297,11 +324,18 @@ def supervise(c: Ctx) -> State:
     case, level = c.case, c.data.level
     if level != "leader" and c.role != "system":
         raise InvalidInput("预警与超期督办由系统自动发出")
-    dedupe = f"{case.id}:{level}:{case.due_at.isoformat() if case.due_at else ''}" if level != "leader" else None
+    dedupe = (
+        f"{case.id}:{level}:{case.due_at.isoformat() if case.due_at else ''}" if level != "leader" else None
+    )
     c.session.add(
         Supervision(
-            case_id=case.id, level=level, note=c.data.note, department_id=case.department_id,
-            created_by=c.actor.user_id, created_at=c.now, dedupe_key=dedupe,
+            case_id=case.id,
+            level=level,
+            note=c.data.note,
+            department_id=case.department_id,
+            created_by=c.actor.user_id,
+            created_at=c.now,
+            dedupe_key=dedupe,
         )
     )
     if level == "leader":
@@ -309,9 +343,13 @@ def supervise(c: Ctx) -> State:
     else:
         case.warning_level = max(case.warning_level, SWEEP_LEVELS[level])
     c.extra["level"] = level
-    title = {"leader": "领导督办", "warning": "黄灯预警", "overdue": "红灯超期督办"}[level] + f"：案卷 {case.number}"
+    title = {"leader": "领导督办", "warning": "黄灯预警", "overdue": "红灯超期督办"}[
+        level
+    ] + f"：案卷 {case.number}"
     if case.department_id:
-        notify_department(c.session, case.department_id, case, f"supervise_{level}", title, c.data.note, c.now)
+        notify_department(
+            c.session, case.department_id, case, f"supervise_{level}", title, c.data.note, c.now
+        )
     if level == "overdue":
         for uid in c.session.scalars(select(UserRole.user_id).where(UserRole.role == "leader")):
             notify_user(c.session, uid, case, "supervise_overdue", title, c.data.note, c.now)

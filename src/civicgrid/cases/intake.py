@@ -141,10 +141,21 @@ def report(
         att.case_id = case.id
     role = sorted(reporter.roles)[0] if reporter.roles else "citizen"
     append_event(
-        session, case, action="report", actor=reporter, role=role, from_state=None, to_state=case.state, now=now,
+        session,
+        case,
+        action="report",
+        actor=reporter,
+        role=role,
+        from_state=None,
+        to_state=case.state,
+        now=now,
         note=SOURCE_LABELS.get(data.source, data.source),
-        data={"source": data.source, "grid_code": case.grid_code, "confidence": confidence,
-              "address_confidence": address_confidence},
+        data={
+            "source": data.source,
+            "grid_code": case.grid_code,
+            "confidence": confidence,
+            "address_confidence": address_confidence,
+        },
         attachment_ids=data.attachment_ids,
     )
     session.flush()

@@ -26,8 +26,10 @@ class Names:
         cats = session.execute(select(Category.code, Category.name, Category.limit_unit)).all()
         self.categories = {code: name for code, name, _ in cats}
         self.working = {code for code, _, unit in cats if unit in ("wh", "wd")}
-        self.departments = {i: (code, name) for i, code, name in session.execute(
-            select(Department.id, Department.code, Department.name))}
+        self.departments = {
+            i: (code, name)
+            for i, code, name in session.execute(select(Department.id, Department.code, Department.name))
+        }
 
 
 def light(case: Case, now: datetime, working: bool = True) -> str:
@@ -45,18 +47,29 @@ def light(case: Case, now: datetime, working: bool = True) -> str:
 
 def attachment_out(att: Attachment) -> AttachmentOut:
     return AttachmentOut(
-        id=att.id, content_type="image/jpeg", size=att.size, width=att.width, height=att.height,
-        url=f"/api/v1/attachments/{att.id}", thumb_url=f"/api/v1/attachments/{att.id}/thumb",
+        id=att.id,
+        content_type="image/jpeg",
+        size=att.size,
+        width=att.width,
+        height=att.height,
+        url=f"/api/v1/attachments/{att.id}",
+        thumb_url=f"/api/v1/attachments/{att.id}/thumb",
     )
 
 
 def case_out(case: Case, actor: Principal, names: Names, now: datetime | None = None) -> CaseOut:
     now = now or utcnow()
     dept = names.departments.get(case.department_id) if case.department_id else None
-    show_masked = bool(actor.roles & STAFF) or (actor.user_id is not None and actor.user_id == case.reporter_user_id)
+    show_masked = bool(actor.roles & STAFF) or (
+        actor.user_id is not None and actor.user_id == case.reporter_user_id
+    )
     lt = light(case, now, case.category_code in names.working)
     return CaseOut(
-        **{k: getattr(case, k) for k in CaseOut.model_fields if hasattr(case, k) and k not in {"reporter_name", "reporter_phone"}},
+        **{
+            k: getattr(case, k)
+            for k in CaseOut.model_fields
+            if hasattr(case, k) and k not in {"reporter_name", "reporter_phone"}
+        },
         state_label=STATE_LABELS[case.state],
         category_name=names.categories.get(case.category_code, case.category_code),
         department_code=dept[0] if dept else None,
@@ -71,9 +84,17 @@ def case_out(case: Case, actor: Principal, names: Names, now: datetime | None = 
 
 def event_out(ev: CaseEvent) -> EventOut:
     return EventOut(
-        id=ev.id, action=ev.action, action_label=ACTION_LABELS.get(ev.action, ev.action), actor=ev.actor_label,
-        actor_role=ev.actor_role, from_state=ev.from_state, to_state=ev.to_state, note=ev.note, data=ev.data,
-        attachment_ids=list(ev.attachment_ids or []), created_at=ev.created_at,
+        id=ev.id,
+        action=ev.action,
+        action_label=ACTION_LABELS.get(ev.action, ev.action),
+        actor=ev.actor_label,
+        actor_role=ev.actor_role,
+        from_state=ev.from_state,
+        to_state=ev.to_state,
+        note=ev.note,
+        data=ev.data,
+        attachment_ids=list(ev.attachment_ids or []),
+        created_at=ev.created_at,
     )
 
 

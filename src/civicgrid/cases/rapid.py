@@ -27,7 +27,14 @@ def respond(session: Session, case: Case, *, now: datetime) -> str:
     """Returns what happened: 'merged', 'dispatched' or 'queued'."""
     master = find_master(session, case)
     if master is not None:
-        transition(session, case, "merge", SYSTEM, {"master_case_id": master.id, "note": "自动并案：附近有同类未结案件"}, now=now)
+        transition(
+            session,
+            case,
+            "merge",
+            SYSTEM,
+            {"master_case_id": master.id, "note": "自动并案：附近有同类未结案件"},
+            now=now,
+        )
         return "merged"
     if not should_auto_dispatch(case):
         return "queued"

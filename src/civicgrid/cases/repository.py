@@ -36,7 +36,9 @@ def _apply(q: Select[tuple[Case]], f: CaseFilter, now: datetime) -> Select[tuple
     if f.category_code:
         q = q.where(Case.category_code == f.category_code)
     if f.department_code:
-        q = q.join(Department, Department.id == Case.department_id).where(Department.code == f.department_code)
+        q = q.join(Department, Department.id == Case.department_id).where(
+            Department.code == f.department_code
+        )
     if f.street_code:
         q = q.where(Case.street_code == f.street_code)
     if f.community_code:
@@ -52,9 +54,15 @@ def _apply(q: Select[tuple[Case]], f: CaseFilter, now: datetime) -> Select[tuple
     if f.number:
         q = q.where(Case.number == f.number)
     if f.overdue is True:
-        q = q.where(Case.state.in_([s.value for s in OPEN_REGISTERED]), Case.due_at < now, Case.held.is_(False))
+        q = q.where(
+            Case.state.in_([s.value for s in OPEN_REGISTERED]), Case.due_at < now, Case.held.is_(False)
+        )
     elif f.overdue is False:
-        q = q.where((Case.due_at.is_(None)) | (Case.due_at >= now) | Case.state.not_in([s.value for s in OPEN_REGISTERED]))
+        q = q.where(
+            (Case.due_at.is_(None))
+            | (Case.due_at >= now)
+            | Case.state.not_in([s.value for s in OPEN_REGISTERED])
+        )
     return q
 
 
@@ -91,7 +99,9 @@ def get_case_for_update(session: Session, case_id: int) -> Case:
 
 def get_by_number(session: Session, number: str) -> Case | None:
     return session.scalar(
-        select(Case).where(Case.number == number).options(selectinload(Case.events), selectinload(Case.attachments))
+        select(Case)
+        .where(Case.number == number)
+        .options(selectinload(Case.events), selectinload(Case.attachments))
     )
 
 

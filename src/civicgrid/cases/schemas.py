@@ -10,15 +10,25 @@ from pydantic import BaseModel, Field
 
 class ReportBody(BaseModel):
     description: str = Field(min_length=1, max_length=4000, description="问题描述")
-    lng: float | None = Field(default=None, ge=-180, le=180, description="经度（与 lat 同时提供；不提供时按地址定位）")
+    lng: float | None = Field(
+        default=None, ge=-180, le=180, description="经度（与 lat 同时提供；不提供时按地址定位）"
+    )
     lat: float | None = Field(default=None, ge=-90, le=90, description="纬度")
-    crs: str = Field(default="wgs84", pattern="^(wgs84|gcj02|bd09)$", description="坐标系：wgs84、gcj02（高德/腾讯）、bd09（百度）")
-    category_code: str | None = Field(default=None, pattern=r"^[CE]\d{4}$", description="类别代码；不填则自动识别")
+    crs: str = Field(
+        default="wgs84",
+        pattern="^(wgs84|gcj02|bd09)$",
+        description="坐标系：wgs84、gcj02（高德/腾讯）、bd09（百度）",
+    )
+    category_code: str | None = Field(
+        default=None, pattern=r"^[CE]\d{4}$", description="类别代码；不填则自动识别"
+    )
     source: str = Field(default="citizen", description="来源")
     address: str = Field(default="", max_length=300)
     reporter_name: str | None = Field(default=None, max_length=50)
     reporter_phone: str | None = Field(default=None, max_length=20)
-    attachment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(default_factory=list, max_length=9)
+    attachment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        default_factory=list, max_length=9
+    )
 
 
 class ReportOut(BaseModel):

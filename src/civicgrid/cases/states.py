@@ -57,7 +57,9 @@ class Rule:
     to_state: State | None
 
 
-def _rule(action: str, label: str, roles: str, from_states: frozenset[State] | set[State], to: State | None) -> Rule:
+def _rule(
+    action: str, label: str, roles: str, from_states: frozenset[State] | set[State], to: State | None
+) -> Rule:
     return Rule(action, label, frozenset(roles.split()), frozenset(from_states), to)
 
 

@@ -34,7 +34,9 @@ def validate_data(action: str, data: ActionData | Mapping[str, Any] | None) -> A
     try:
         return model.model_validate(dict(data or {}))
     except ValidationError as exc:
-        raise InvalidInput(_explain(exc), errors=exc.errors(include_url=False, include_context=False)) from None
+        raise InvalidInput(
+            _explain(exc), errors=exc.errors(include_url=False, include_context=False)
+        ) from None
 
 
 def _explain(exc: ValidationError) -> str:
@@ -90,7 +92,9 @@ def transition(
         )
     reason = blocked_reason(action, case)
     if reason:
-        raise IllegalTransition(f"不能执行「{rule.label}」：{reason}", state=case.state, allowed=allowed_actions(actor, case))
+        raise IllegalTransition(
+            f"不能执行「{rule.label}」：{reason}", state=case.state, allowed=allowed_actions(actor, case)
+        )
     payload = validate_data(action, data)  # after the refusals, so a refusal never hides behind a body error
     _check_attachments(session, case, payload.attachment_ids)
 

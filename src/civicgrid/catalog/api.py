@@ -31,9 +31,16 @@ def categories(session: DbSession) -> list[CategoryOut]:
     rows = session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code))
     return [
         CategoryOut(
-            code=c.code, kind=c.kind, major_code=c.major_code, major_name=c.major_name, name=c.name,
-            limit=c.limit_text, urgent=c.urgent, department_code=c.department_code,
-            register_condition=c.register_condition, close_condition=c.close_condition,
+            code=c.code,
+            kind=c.kind,
+            major_code=c.major_code,
+            major_name=c.major_name,
+            name=c.name,
+            limit=c.limit_text,
+            urgent=c.urgent,
+            department_code=c.department_code,
+            register_condition=c.register_condition,
+            close_condition=c.close_condition,
             keywords=[k for k in c.keywords.split("|") if k],
         )
         for c in rows

@@ -39,7 +39,10 @@ def build_district(session: Session, plan: DistrictPlan | None = None) -> tuple[
     offices = []
     for street in plan.streets:
         office = Department(
-            code="JD" + street.code[-3:], name=f"{street.name}办事处", short_name=street.name, kind="street_office",
+            code="JD" + street.code[-3:],
+            name=f"{street.name}办事处",
+            short_name=street.name,
+            kind="street_office",
             street_code=street.code,
         )
         session.add(office)
@@ -49,7 +52,13 @@ def build_district(session: Session, plan: DistrictPlan | None = None) -> tuple[
     seed_attributes(session)  # Open311 service definitions for a few categories
     users = _users(session, plan)
     return plan, DemoSummary(
-        len(plan.streets), len(plan.communities), len(plan.grids), n_depts + len(offices), n_cats, rules, users
+        len(plan.streets),
+        len(plan.communities),
+        len(plan.grids),
+        n_depts + len(offices),
+        n_cats,
+        rules,
+        users,
     )
 
 
@@ -59,15 +68,31 @@ def _routing_rules(session: Session, plan: DistrictPlan) -> int:
     for cat in session.scalars(select(Category).order_by(Category.code)):
         if cat.department_code == STREET_OFFICE or cat.department_code not in depts:
             for street in plan.streets:
-                session.add(RoutingRule(category_code=cat.code, area_code=street.code, department_id=depts["JD" + street.code[-3:]].id))
+                session.add(
+                    RoutingRule(
+                        category_code=cat.code,
+                        area_code=street.code,
+                        department_id=depts["JD" + street.code[-3:]].id,
+                    )
+                )
                 count += 1
         else:
-            session.add(RoutingRule(category_code=cat.code, area_code=None, department_id=depts[cat.department_code].id))
+            session.add(
+                RoutingRule(
+                    category_code=cat.code, area_code=None, department_id=depts[cat.department_code].id
+                )
+            )
             count += 1
     # A district's own practice: in the old town (平江街道) greenery is looked after by the street office.
     pingjiang = plan.streets[0]
     for code in ("C0405", "E0106"):
-        session.add(RoutingRule(category_code=code, area_code=pingjiang.code, department_id=depts["JD" + pingjiang.code[-3:]].id))
+        session.add(
+            RoutingRule(
+                category_code=code,
+                area_code=pingjiang.code,
+                department_id=depts["JD" + pingjiang.code[-3:]].id,
+            )
+        )
         count += 1
     session.flush()
     return count
@@ -82,13 +107,21 @@ def _users(session: Session, plan: DistrictPlan) -> int:
     shared_hash = hash_password(people.DEMO_PASSWORD)
     for u in accounts:
         create_user(
-            session, u.username, people.DEMO_PASSWORD, u.roles, display_name=u.display_name,
-            department_code=u.department_code, grid_codes=u.grid_codes, password_hash=shared_hash,
+            session,
+            u.username,
+            people.DEMO_PASSWORD,
+            u.roles,
+            display_name=u.display_name,
+            department_code=u.department_code,
+            grid_codes=u.grid_codes,
+            password_hash=shared_hash,
         )
     return len(accounts)
 
 
-def build_demo(session: Session, *, cases: int = 5000, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
+def build_demo(
+    session: Session, *, cases: int = 5000, progress: Callable[[int, int], None] | None = None
+) -> DemoSummary:
     from civicgrid.demo.history import generate_history
 
     plan, summary = build_district(session)

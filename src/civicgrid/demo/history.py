@@ -20,8 +20,8 @@ from civicgrid.geo.district import DistrictPlan
 from civicgrid.models import Case, Category, Department, User, utcnow
 from civicgrid.org.auth import principal_of
 from civicgrid.org.roles import SYSTEM, Principal
-from civicgrid.sla.deadlines import get_clock
 from civicgrid.sla.clock import Limit
+from civicgrid.sla.deadlines import get_clock
 
 SOURCES = (("inspector", 0.55), ("citizen", 0.2), ("hotline", 0.2), ("sensor", 0.05))
 
@@ -63,7 +63,9 @@ class _Story:
         self.s, self.case, self.t, self.now, self.rng = session, case, t, now, rng
         self.alive = True
 
-    def step(self, action: str, actor: Principal, minutes: tuple[float, float], data: dict[str, Any] | None = None) -> bool:
+    def step(
+        self, action: str, actor: Principal, minutes: tuple[float, float], data: dict[str, Any] | None = None
+    ) -> bool:
         if not self.alive:
             return False
         t = self.t + timedelta(minutes=self.rng.uniform(*minutes))
@@ -81,20 +83,32 @@ class _Story:
 
 def _received_time(rng: random.Random, now: datetime) -> datetime:
     day = now - timedelta(days=rng.triangular(0, 365, 0))  # more recent days are busier
-    local_hour = rng.choices(range(24), weights=[1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 13, 11, 8, 9, 12, 13, 12, 10, 7, 5, 4, 3, 2, 1])[0]
-    base = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=local_hour - 8, minutes=rng.uniform(0, 59))
+    local_hour = rng.choices(
+        range(24), weights=[1, 1, 1, 1, 1, 2, 4, 8, 12, 14, 13, 11, 8, 9, 12, 13, 12, 10, 7, 5, 4, 3, 2, 1]
+    )[0]
+    base = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
+        hours=local_hour - 8, minutes=rng.uniform(0, 59)
+    )
     return min(base, now - timedelta(minutes=5))
 
 
 def generate_history(
-    session: Session, plan: DistrictPlan, n: int, *, seed: int = 7, now: datetime | None = None,
+    session: Session,
+    plan: DistrictPlan,
+    n: int,
+    *,
+    seed: int = 7,
+    now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     rng = random.Random(seed)
     now = now or utcnow()
     actors = _Actors(session)
     cats = list(session.scalars(select(Category).order_by(Category.code)))
-    weights = [3.0 if c.code in {"E0102", "E0505", "E0506", "E0201", "E0504", "C0118", "E0104"} else 1.0 for c in cats]
+    weights = [
+        3.0 if c.code in {"E0102", "E0505", "E0506", "E0201", "E0504", "C0118", "E0104"} else 1.0
+        for c in cats
+    ]
     texts = _corpus()
     grids = list(plan.grids)
     hot = rng.sample(grids, 40)  # recurring trouble spots
@@ -108,14 +122,24 @@ def generate_history(
         source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
         t0 = _received_time(rng, now)
         street = grid.code[:9]
-        reporter = {"inspector": actors.inspector(street), "citizen": actors.get("citizen") if rng.random() < 0.3 else None,
-                    "hotline": actors.get("operator"), "sensor": SYSTEM}[source]
+        reporter = {
+            "inspector": actors.inspector(street),
+            "citizen": actors.get("citizen") if rng.random() < 0.3 else None,
+            "hotline": actors.get("operator"),
+            "sensor": SYSTEM,
+        }[source]
         desc = rng.choice(texts.get(cat.code) or [f"{cat.name}，请尽快处理"])
         res = report(
             session,
-            ReportIn(description=desc, lng=lng, lat=lat, category_code=cat.code, source=source,
-                     reporter_name="张先生" if source in ("citizen", "hotline") else None,
-                     reporter_phone=f"139{rng.randrange(10**8):08d}" if source in ("citizen", "hotline") else None),
+            ReportIn(
+                description=desc,
+                lng=lng,
+                lat=lat,
+                category_code=cat.code,
+                source=source,
+                reporter_name="张先生" if source in ("citizen", "hotline") else None,
+                reporter_phone=f"139{rng.randrange(10**8):08d}" if source in ("citizen", "hotline") else None,
+            ),
             reporter or _anonymous(),
             now=t0,
             rapid=False,
@@ -142,7 +166,9 @@ def _anonymous() -> Principal:
     return ANONYMOUS_CITIZEN
 
 
-def _play(st: _Story, a: _Actors, query_code: str | None, clock: Any, cat: Category, rng: random.Random) -> int:
+def _play(
+    st: _Story, a: _Actors, query_code: str | None, clock: Any, cat: Category, rng: random.Random
+) -> int:
     """Drive a case along one of the loop's paths. Returns how many extra cases (duplicates) it created."""
     case = st.case
     street = case.street_code
@@ -152,7 +178,12 @@ def _play(st: _Story, a: _Actors, query_code: str | None, clock: Any, cat: Categ
     if case.source in ("citizen", "hotline"):
         st.step("send_verify", op, (3, 20))
         confirmed = rng.random() > 0.08
-        st.step("verify", insp, (10, 55), {"confirmed": confirmed, "note": "现场核实属实" if confirmed else "现场未发现该问题"})
+        st.step(
+            "verify",
+            insp,
+            (10, 55),
+            {"confirmed": confirmed, "note": "现场核实属实" if confirmed else "现场未发现该问题"},
+        )
         if not confirmed:
             st.step("void", lead, (3, 20), {"note": "核实不属实，不予立案"})
             return 0
@@ -178,7 +209,9 @@ def _play(st: _Story, a: _Actors, query_code: str | None, clock: Any, cat: Categ
         if rng.random() < 0.01 and st.alive:
             st.step("hold", lead, (60, 600), {"note": "需专项资金，暂挂账", "review_on": "2026-12-31"})
             return extra
-        frac = rng.choices([rng.uniform(0.1, 0.8), rng.uniform(0.8, 1.0), rng.uniform(1.0, 2.5)], [0.82, 0.1, 0.08])[0]
+        frac = rng.choices(
+            [rng.uniform(0.1, 0.8), rng.uniform(0.8, 1.0), rng.uniform(1.0, 2.5)], [0.82, 0.1, 0.08]
+        )[0]
         limit_min = clock.limit_minutes(Limit(cat.limit_amount, cat.limit_unit))  # type: ignore[arg-type]
         unit = "wh" if cat.limit_unit in ("wh", "wd") else "h"
         due_step = clock.add(st.t, Limit(max(1.0, limit_min * frac) / 60.0, unit))
@@ -190,7 +223,12 @@ def _play(st: _Story, a: _Actors, query_code: str | None, clock: Any, cat: Categ
             return extra
         st.step("send_check", op, (5, 30))
         passed = rng.random() > 0.06
-        st.step("check", insp, (15, 55), {"passed": passed, "note": "核查通过" if passed else "现场仍未处理到位，返工"})
+        st.step(
+            "check",
+            insp,
+            (15, 55),
+            {"passed": passed, "note": "核查通过" if passed else "现场仍未处理到位，返工"},
+        )
         if passed:
             break
     if case.state != "checked":  # three failed checks in a row: the case stays open for rework
@@ -203,8 +241,16 @@ def _play(st: _Story, a: _Actors, query_code: str | None, clock: Any, cat: Categ
         return extra
     if case.source == "citizen" and rng.random() < 0.5:
         rater = a.get("citizen") if case.reporter_user_id else _anonymous()
-        st.step("rate", rater, (60, 2880), {"rating": rng.choices([5, 4, 3, 2, 1], [60, 25, 8, 4, 3])[0],
-                                             "note": "处理及时", "query_code": query_code})
+        st.step(
+            "rate",
+            rater,
+            (60, 2880),
+            {
+                "rating": rng.choices([5, 4, 3, 2, 1], [60, 25, 8, 4, 3])[0],
+                "note": "处理及时",
+                "query_code": query_code,
+            },
+        )
     return extra
 
 
@@ -213,7 +259,13 @@ def _routed(st: _Story) -> str:
 
     cat = st.s.get(Category, st.case.category_code)
     assert cat is not None
-    dept = route(st.s, cat, grid_code=st.case.grid_code, community_code=st.case.community_code, street_code=st.case.street_code)
+    dept = route(
+        st.s,
+        cat,
+        grid_code=st.case.grid_code,
+        community_code=st.case.community_code,
+        street_code=st.case.street_code,
+    )
     return dept.code if dept else ""
 
 
@@ -225,10 +277,25 @@ def _duplicate(st: _Story, a: _Actors, rng: random.Random) -> int:
     master = st.case
     dup = report(
         st.s,
-        ReportIn(description=master.description, lng=master.lng + 0.0001, lat=master.lat, category_code=master.category_code,
-                 source="citizen", reporter_phone=f"137{rng.randrange(10**8):08d}"),
-        _anonymous(), now=t, rapid=False,
+        ReportIn(
+            description=master.description,
+            lng=master.lng + 0.0001,
+            lat=master.lat,
+            category_code=master.category_code,
+            source="citizen",
+            reporter_phone=f"137{rng.randrange(10**8):08d}",
+        ),
+        _anonymous(),
+        now=t,
+        rapid=False,
     ).case
-    transition(st.s, dup, "merge", a.get("operator"), {"master_case_id": master.id, "note": "同一问题重复上报"}, now=t + timedelta(minutes=1))
+    transition(
+        st.s,
+        dup,
+        "merge",
+        a.get("operator"),
+        {"master_case_id": master.id, "note": "同一问题重复上报"},
+        now=t + timedelta(minutes=1),
+    )
     st.t = t + timedelta(minutes=1)
     return 1

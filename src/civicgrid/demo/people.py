@@ -38,11 +38,18 @@ def inspector_username(street_code: str) -> str:
 
 
 def handler(department_code: str, i: int) -> DemoUser:
-    return DemoUser(handler_username(department_code), f"{_SURNAMES[i % len(_SURNAMES)]}师傅", ("handler",), department_code)
+    return DemoUser(
+        handler_username(department_code),
+        f"{_SURNAMES[i % len(_SURNAMES)]}师傅",
+        ("handler",),
+        department_code,
+    )
 
 
 def inspector(street_code: str, street_name: str, i: int) -> DemoUser:
     return DemoUser(
-        inspector_username(street_code), f"{_SURNAMES[(i + 7) % len(_SURNAMES)]}网格员（{street_name}）", ("inspector",),
+        inspector_username(street_code),
+        f"{_SURNAMES[(i + 7) % len(_SURNAMES)]}网格员（{street_name}）",
+        ("inspector",),
         grid_codes=(street_code,),
     )

@@ -23,8 +23,13 @@ def _features(rows: list[Area]) -> dict[str, Any]:
                 "type": "Feature",
                 "id": a.code,
                 "geometry": a.geometry,
-                "properties": {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code,
-                               "area_m2": round(a.area_m2, 1)},
+                "properties": {
+                    "code": a.code,
+                    "name": a.name,
+                    "level": a.level,
+                    "parent_code": a.parent_code,
+                    "area_m2": round(a.area_m2, 1),
+                },
             }
             for a in rows
         ],
@@ -32,9 +37,13 @@ def _features(rows: list[Area]) -> dict[str, Any]:
 
 
 @router.get("/areas", summary="行政区域（区、街道、社区）GeoJSON")
-def areas(session: DbSession, level: Annotated[str, Query(pattern="^(district|street|community)$")] = "street") -> dict[str, Any]:
+def areas(
+    session: DbSession, level: Annotated[str, Query(pattern="^(district|street|community)$")] = "street"
+) -> dict[str, Any]:
     gen = active_generation(session)
-    rows = session.scalars(select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code))
+    rows = session.scalars(
+        select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code)
+    )
     return _features(list(rows))
 
 
@@ -43,8 +52,10 @@ def grids(
     session: DbSession,
     street: str | None = None,
     community: str | None = None,
-    bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat",
-                                      pattern=r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(description="minLng,minLat,maxLng,maxLat", pattern=r"^-?\d+(\.\d+)?(,-?\d+(\.\d+)?){3}$"),
+    ] = None,
 ) -> dict[str, Any]:
     gen = active_generation(session)
     q = select(Area).where(Area.generation_id == gen.id, Area.level == "grid")
@@ -69,11 +80,21 @@ def locate_point(
     crs: Annotated[str, Query(pattern="^(wgs84|gcj02|bd09)$")] = "wgs84",
 ) -> dict[str, Any]:
     loc = locate(session, lng, lat, crs)
-    names = {a.code: a.name for a in session.scalars(
-        select(Area).where(Area.generation_id == loc.generation_id, Area.code.in_([loc.community_code, loc.street_code]))
-    )}
+    names = {
+        a.code: a.name
+        for a in session.scalars(
+            select(Area).where(
+                Area.generation_id == loc.generation_id, Area.code.in_([loc.community_code, loc.street_code])
+            )
+        )
+    }
     return {
-        "lng": loc.lng, "lat": loc.lat, "grid_code": loc.grid_code, "community_code": loc.community_code,
-        "community_name": names.get(loc.community_code), "street_code": loc.street_code,
-        "street_name": names.get(loc.street_code), "generation_id": loc.generation_id,
+        "lng": loc.lng,
+        "lat": loc.lat,
+        "grid_code": loc.grid_code,
+        "community_code": loc.community_code,
+        "community_name": names.get(loc.community_code),
+        "street_code": loc.street_code,
+        "street_name": names.get(loc.street_code),
+        "generation_id": loc.generation_id,
     }

@@ -37,14 +37,21 @@ def locate(
             )
     except AppError as exc:
         if json_out:
-            typer.echo(json.dumps({"error": exc.code, "message": exc.message, **exc.extra}, ensure_ascii=False))
+            typer.echo(
+                json.dumps({"error": exc.code, "message": exc.message, **exc.extra}, ensure_ascii=False)
+            )
         else:
             Console(stderr=True).print(f"[red]错误：[/red]{exc.message}")
         raise typer.Exit(2) from None
     out = {
-        "lng": round(loc.lng, 7), "lat": round(loc.lat, 7), "grid_code": loc.grid_code,
-        "community_code": loc.community_code, "community_name": names.get(loc.community_code),
-        "street_code": loc.street_code, "street_name": names.get(loc.street_code), "generation_id": loc.generation_id,
+        "lng": round(loc.lng, 7),
+        "lat": round(loc.lat, 7),
+        "grid_code": loc.grid_code,
+        "community_code": loc.community_code,
+        "community_name": names.get(loc.community_code),
+        "street_code": loc.street_code,
+        "street_name": names.get(loc.street_code),
+        "generation_id": loc.generation_id,
     }
     if json_out:
         typer.echo(json.dumps(out, ensure_ascii=False))

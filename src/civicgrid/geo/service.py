@@ -44,7 +44,9 @@ def locator_for(session: Session, generation_id: int) -> GridLocator:
         loc = _cache.get(generation_id)
         if loc is None:
             rows = session.execute(
-                select(Area.code, Area.geometry).where(Area.generation_id == generation_id, Area.level == "grid")
+                select(Area.code, Area.geometry).where(
+                    Area.generation_id == generation_id, Area.level == "grid"
+                )
             ).all()
             loc = GridLocator([r.code for r in rows], [shape(r.geometry) for r in rows])
             _cache.clear()  # only the active generation is kept warm
@@ -91,12 +93,22 @@ def address_matcher(session: Session, generation_id: int) -> AddressMatcher:
         m = _matchers.get(generation_id)
         if m is None:
             areas = session.scalars(
-                select(Area).where(Area.generation_id == generation_id, Area.level.in_(("district", "street", "community")))
+                select(Area).where(
+                    Area.generation_id == generation_id, Area.level.in_(("district", "street", "community"))
+                )
             ).all()
-            plain = {lvl: [PlanArea(a.code, a.name, lvl, a.parent_code, shape(a.geometry)) for a in areas if a.level == lvl]  # type: ignore[arg-type]
-                     for lvl in ("district", "street", "community")}
-            roads = [PlanRoad(r.name, shape(r.geometry), tuple(r.community_codes))  # type: ignore[arg-type]
-                     for r in session.scalars(select(Road).where(Road.generation_id == generation_id))]
+            plain = {
+                lvl: [
+                    PlanArea(a.code, a.name, lvl, a.parent_code, shape(a.geometry))
+                    for a in areas
+                    if a.level == lvl
+                ]  # type: ignore[arg-type]
+                for lvl in ("district", "street", "community")
+            }
+            roads = [
+                PlanRoad(r.name, shape(r.geometry), tuple(r.community_codes))  # type: ignore[arg-type]
+                for r in session.scalars(select(Road).where(Road.generation_id == generation_id))
+            ]
             district = plain["district"][0] if plain["district"] else None
             m = AddressMatcher(plain["street"], plain["community"], roads, district=district)
             _matchers.clear()

@@ -50,9 +50,16 @@ def sweep(session: Session, now: datetime | None = None) -> SweepResult:
         return result
     clock = get_clock()
     units = dict(session.execute(select(Category.code, Category.limit_unit)).all())
-    q = select(Case).where(
-        Case.state.in_(SWEPT_STATES), Case.due_at.is_not(None), Case.held.is_(False), Case.warning_level < 2
-    ).order_by(Case.due_at)
+    q = (
+        select(Case)
+        .where(
+            Case.state.in_(SWEPT_STATES),
+            Case.due_at.is_not(None),
+            Case.held.is_(False),
+            Case.warning_level < 2,
+        )
+        .order_by(Case.due_at)
+    )
     for case in session.scalars(q):
         assert case.due_at is not None
         start = case.dispatched_at or case.received_at
@@ -69,8 +76,15 @@ def sweep(session: Session, now: datetime | None = None) -> SweepResult:
             result.overdue += 1
         else:
             result.warnings += 1
-        result.created.append({"case_number": case.number, "level": level, "department_id": case.department_id,
-                               "due_at": case.due_at.isoformat(), "at": now.isoformat()})
+        result.created.append(
+            {
+                "case_number": case.number,
+                "level": level,
+                "department_id": case.department_id,
+                "due_at": case.due_at.isoformat(),
+                "at": now.isoformat(),
+            }
+        )
     return result
 
 

@@ -27,7 +27,9 @@ class Case(Base):
     category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
     classification_confidence: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16))  # citizen | inspector | hotline | open311 | sensor | operator
+    source: Mapped[str] = mapped_column(
+        String(16)
+    )  # citizen | inspector | hotline | open311 | sensor | operator
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Where: always stored as WGS84, located against one grid generation.
@@ -67,7 +69,9 @@ class Case(Base):
 
     # Deadlines are stored; overdue is a query (due_at < now).
     due_at: Mapped[datetime | None] = mapped_column()  # disposal due, from dispatch
-    stage_due_at: Mapped[datetime | None] = mapped_column()  # 立案派遣 / 核实 / 核查 due for the current stage
+    stage_due_at: Mapped[datetime | None] = (
+        mapped_column()
+    )  # 立案派遣 / 核实 / 核查 due for the current stage
     extension_requested_minutes: Mapped[int | None] = mapped_column(Integer)
     extension_requested_limit: Mapped[str | None] = mapped_column(String(12))
     extension_reason: Mapped[str | None] = mapped_column(Text)
@@ -97,7 +101,9 @@ class Case(Base):
     events: Mapped[list[CaseEvent]] = relationship(
         lazy="raise", order_by="CaseEvent.id", back_populates="case", viewonly=True
     )
-    attachments: Mapped[list[Attachment]] = relationship(lazy="raise", order_by="Attachment.id", viewonly=True)
+    attachments: Mapped[list[Attachment]] = relationship(
+        lazy="raise", order_by="Attachment.id", viewonly=True
+    )
 
 
 class CaseEvent(Base):

@@ -46,6 +46,8 @@ class RoutingRule(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     category_code: Mapped[str | None] = mapped_column(ForeignKey("categories.code"))  # None = any category
-    area_code: Mapped[str | None] = mapped_column(String(20))  # None = whole district; else street/community/grid
+    area_code: Mapped[str | None] = mapped_column(
+        String(20)
+    )  # None = whole district; else street/community/grid
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     priority: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,16 +3,14 @@ extension, public photos, and the admin's JSON endpoint for service attribute de
 
 from __future__ import annotations
 
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Request, Response
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from civicgrid import problems
-from civicgrid import idempotency
+from civicgrid import idempotency, problems
 from civicgrid.deps import DbSession, RowId
 from civicgrid.errors import NotFound
 from civicgrid.models import Attachment, Case
@@ -28,11 +26,19 @@ from civicgrid.org.auth import AdminUser
 from civicgrid.storage.files import get_storage
 
 PREFIX = "/open311/v2"
-_ERROR_CONTENT = {"application/json": {"schema": {"type": "array"}}, "text/xml": {"schema": {"type": "string"}}}
+_ERROR_CONTENT = {
+    "application/json": {"schema": {"type": "array"}},
+    "text/xml": {"schema": {"type": "string"}},
+}
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"description": text, "content": _ERROR_CONTENT}
-    for code, text in ((400, "Open311 错误：参数有误"), (403, "Open311 错误：api_key 缺失或无效"), (404, "Open311 错误：资源不存在"),
-                       (405, "Open311 错误：不支持的方法"), (413, "Open311 错误：内容过大"))
+    for code, text in (
+        (400, "Open311 错误：参数有误"),
+        (403, "Open311 错误：api_key 缺失或无效"),
+        (404, "Open311 错误：资源不存在"),
+        (405, "Open311 错误：不支持的方法"),
+        (413, "Open311 错误：内容过大"),
+    )
 }
 router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"], responses=ERROR_RESPONSES)
 admin_router = APIRouter(prefix="/api/v1", tags=["类别 catalog"])
@@ -115,24 +121,39 @@ def service_definition(request: Request, code: str, fmt: str, session: DbSession
 @router.post("/requests.{fmt}", summary="提交服务请求（需 api_key）")
 async def post_request(request: Request, fmt: str, session: DbSession) -> Response:
     fmt = _fmt(fmt)
-    params, uploads = await _form(request)  # read on the event loop; the database work runs in the thread pool
-    return await run_in_threadpool(_post_request, session, fmt, params, uploads, request.headers.get("idempotency-key"))
+    params, uploads = await _form(
+        request
+    )  # read on the event loop; the database work runs in the thread pool
+    return await run_in_threadpool(
+        _post_request, session, fmt, params, uploads, request.headers.get("idempotency-key")
+    )
 
 
-def _post_request(session: Any, fmt: str, params: Params, uploads: list[submit.Upload], key: str | None) -> Response:
+def _post_request(
+    session: Any, fmt: str, params: Params, uploads: list[submit.Upload], key: str | None
+) -> Response:
     client = _client(session, params, "提交服务请求")
     scope = f"open311:{client.id}:{fmt}"
     if key:  # a retried submission gets the first answer, never a second case
         key = idempotency.check_key(key)
         earlier = idempotency.claim(session, scope, key, None)
         if earlier is not None:
-            return Response(earlier.response["body"].encode("utf-8"), status_code=earlier.status,
-                            media_type=earlier.response["media_type"], headers={"Idempotent-Replayed": "true"})
+            return Response(
+                earlier.response["body"].encode("utf-8"),
+                status_code=earlier.status,
+                media_type=earlier.response["media_type"],
+                headers={"Idempotent-Replayed": "true"},
+            )
     done = submit.submit(session, params, uploads, client)
     response = document(fmt, "service_requests", [done.body])
     if key:
-        idempotency.remember(session, scope, key, response.status_code,
-                             {"body": bytes(response.body).decode("utf-8"), "media_type": response.media_type})
+        idempotency.remember(
+            session,
+            scope,
+            key,
+            response.status_code,
+            {"body": bytes(response.body).decode("utf-8"), "media_type": response.media_type},
+        )
     return response
 
 

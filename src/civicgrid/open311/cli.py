@@ -18,7 +18,10 @@ apikey_app = typer.Typer(help="Open311 API 密钥管理", no_args_is_help=True)
 @apikey_app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="客户端名称，如 “12345 热线对接”")],
-    department: Annotated[str | None, typer.Option(help="绑定专业部门（其工单系统的进展更新将以该部门处置人员身份签收、反馈、回退）")] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(help="绑定专业部门（其工单系统的进展更新将以该部门处置人员身份签收、反馈、回退）"),
+    ] = None,
 ) -> None:
     """新建 API 密钥（只显示这一次，请妥善保存）。"""
     from civicgrid.db import unit_of_work

@@ -46,8 +46,13 @@ def create_key(session: Session, name: str, department_code: str | None = None) 
         department_id = dept.id
     secret = secrets.token_urlsafe(32)
     key = KEY_MARK + secret
-    client = ApiClient(name=name, key_prefix=secret[:PREFIX_LEN], key_hash=_hash(key), created_at=utcnow(),
-                       department_id=department_id)
+    client = ApiClient(
+        name=name,
+        key_prefix=secret[:PREFIX_LEN],
+        key_hash=_hash(key),
+        created_at=utcnow(),
+        department_id=department_id,
+    )
     session.add(client)
     session.flush()
     return NewKey(client.id, name, key)

@@ -125,9 +125,18 @@ def post_update(
     }
     applied = _apply_as_department(session, case, client, status, description, now)
     if applied is not None:
-        audit.record(session, "api_key_use", subject=client.name,
-                     data={"client_id": client.id, "call": "POST servicerequestupdates", "case": case.number,
-                           "event": applied.id, "applied": applied.action})
+        audit.record(
+            session,
+            "api_key_use",
+            subject=client.name,
+            data={
+                "client_id": client.id,
+                "call": "POST servicerequestupdates",
+                "case": case.number,
+                "event": applied.id,
+                "applied": applied.action,
+            },
+        )
         return PostedUpdate(applied, case)
     actor = Principal(
         user_id=None,
@@ -186,8 +195,13 @@ def _apply_as_department(
         return None
     from civicgrid.cases.transition import transition
 
-    handler = Principal(user_id=None, username=f"api:{client.id}", display_name=client.name[:100],
-                        roles=frozenset({"handler"}), department_id=client.department_id)
+    handler = Principal(
+        user_id=None,
+        username=f"api:{client.id}",
+        display_name=client.name[:100],
+        roles=frozenset({"handler"}),
+        department_id=client.department_id,
+    )
     event = None
     for action in steps:
         event = transition(session, case, action, handler, {"note": description}, now=now)

@@ -20,7 +20,16 @@ def _sqlite_path(url: str) -> Path:
 
 def _pg_args(url: str) -> list[str]:
     u = make_url(url)
-    args = ["-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres", "-d", u.database or ""]
+    args = [
+        "-h",
+        u.host or "127.0.0.1",
+        "-p",
+        str(u.port or 5432),
+        "-U",
+        u.username or "postgres",
+        "-d",
+        u.database or "",
+    ]
     return args
 
 
@@ -44,7 +53,11 @@ def backup(url: str, out: Path, uploads: Path | None = None) -> list[Path]:
         if not shutil.which("pg_dump"):
             raise InvalidInput("找不到 pg_dump：请安装 PostgreSQL 客户端")
         dst_path = out.with_suffix(".pgdump")
-        subprocess.run(["pg_dump", "-Fc", "--no-owner", "-f", str(dst_path), *_pg_args(url)], check=True, capture_output=True)
+        subprocess.run(
+            ["pg_dump", "-Fc", "--no-owner", "-f", str(dst_path), *_pg_args(url)],
+            check=True,
+            capture_output=True,
+        )
         written.append(dst_path)
     else:
         raise InvalidInput(f"不支持的数据库：{url.split(':', 1)[0]}")
@@ -56,7 +69,9 @@ def backup(url: str, out: Path, uploads: Path | None = None) -> list[Path]:
     return written
 
 
-def restore(url: str, backup_file: Path, uploads_archive: Path | None = None, uploads: Path | None = None) -> None:
+def restore(
+    url: str, backup_file: Path, uploads_archive: Path | None = None, uploads: Path | None = None
+) -> None:
     """Restore a database backup over ``url`` (the server must be stopped). PostgreSQL: into an existing empty or
     to-be-cleaned database (``pg_restore --clean``)."""
     if not backup_file.is_file():
@@ -73,8 +88,11 @@ def restore(url: str, backup_file: Path, uploads_archive: Path | None = None, up
         src.close()
         dst.close()
     elif url.startswith("postgresql"):
-        subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", *_pg_args(url), str(backup_file)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", *_pg_args(url), str(backup_file)],
+            check=True,
+            capture_output=True,
+        )
     else:
         raise InvalidInput(f"不支持的数据库：{url.split(':', 1)[0]}")
     if uploads_archive is not None and uploads is not None and uploads_archive.is_file():

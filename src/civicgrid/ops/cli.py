@@ -11,7 +11,10 @@ from rich.console import Console
 
 
 def backup(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="备份文件（不含后缀）；默认 <数据目录>/backups/civicgrid-时间")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="备份文件（不含后缀）；默认 <数据目录>/backups/civicgrid-时间"),
+    ] = None,
 ) -> None:
     """在线备份数据库与上传的照片（SQLite 在线备份；PostgreSQL 用 pg_dump）。"""
     from civicgrid.ops.backup import backup as do_backup
@@ -24,7 +27,9 @@ def backup(
 
 
 def restore(
-    file: Annotated[Path, typer.Argument(help="备份文件（.sqlite3 或 .pgdump）", exists=True, dir_okay=False)],
+    file: Annotated[
+        Path, typer.Argument(help="备份文件（.sqlite3 或 .pgdump）", exists=True, dir_okay=False)
+    ],
     uploads: Annotated[Path | None, typer.Option(help="照片归档（.uploads.tar.gz）")] = None,
     yes: Annotated[bool, typer.Option("--yes", help="确认覆盖当前数据库")] = False,
 ) -> None:

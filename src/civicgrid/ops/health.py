@@ -40,13 +40,19 @@ def readyz() -> Any:
             current = MigrationContext.configure(conn).get_current_revision()
             head = ScriptDirectory.from_config(alembic_config(get_settings().database_url)).get_current_head()
             checks["database"] = "ok"
-            checks["migrations"] = "ok" if current == head else f"数据库版本 {current}，应为 {head}：请运行 civicgrid migrate"
-            grids = conn.execute(select(func.count()).select_from(GridGeneration).where(GridGeneration.active.is_(True))).scalar()
+            checks["migrations"] = (
+                "ok" if current == head else f"数据库版本 {current}，应为 {head}：请运行 civicgrid migrate"
+            )
+            grids = conn.execute(
+                select(func.count()).select_from(GridGeneration).where(GridGeneration.active.is_(True))
+            ).scalar()
             checks["grids"] = "ok" if grids else "尚未导入网格"
     except Exception as exc:  # the point of a readiness probe is to say so, not to crash
         checks["database"] = f"无法连接数据库：{type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/metrics", summary="Prometheus 指标", response_class=Response)
@@ -57,6 +63,16 @@ def metrics(request: Request) -> Response:
     with session_factory(write=False)() as s:
         for state, n in s.execute(select(Case.state, func.count()).group_by(Case.state)):
             CASES_BY_STATE.labels(state).set(n)
-        OVERDUE.set(s.scalar(select(func.count()).select_from(Case).where(
-            Case.state.in_([x.value for x in OPEN_REGISTERED]), Case.due_at < utcnow(), Case.held.is_(False))) or 0)
+        OVERDUE.set(
+            s.scalar(
+                select(func.count())
+                .select_from(Case)
+                .where(
+                    Case.state.in_([x.value for x in OPEN_REGISTERED]),
+                    Case.due_at < utcnow(),
+                    Case.held.is_(False),
+                )
+            )
+            or 0
+        )
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -15,7 +15,9 @@ request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
 REQUESTS = Counter("civicgrid_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "civicgrid_http_request_seconds", "HTTP request latency", ["method", "route"],
+    "civicgrid_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
 )
 
@@ -51,7 +53,9 @@ def configure_logging(json_logs: bool, level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        JsonFormatter() if json_logs else logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+        JsonFormatter()
+        if json_logs
+        else logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
     )
     root = logging.getLogger("civicgrid")
     root.handlers[:] = [handler]

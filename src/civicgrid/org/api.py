@@ -84,16 +84,25 @@ def login(
 @router.get("/me", response_model=MeOut, summary="当前用户")
 def me(p: CurrentUser) -> MeOut:
     return MeOut(
-        id=p.user_id, username=p.username, display_name=p.display_name, roles=sorted(p.roles),
-        role_labels=[ROLE_LABELS[r] for r in sorted(p.roles)], department_id=p.department_id,
+        id=p.user_id,
+        username=p.username,
+        display_name=p.display_name,
+        roles=sorted(p.roles),
+        role_labels=[ROLE_LABELS[r] for r in sorted(p.roles)],
+        department_id=p.department_id,
         grid_codes=sorted(p.grid_codes),
     )
 
 
 def _user_out(u: User) -> UserOut:
     return UserOut(
-        id=u.id, username=u.username, display_name=u.display_name, roles=sorted(u.role_names),
-        department_id=u.department_id, grid_codes=sorted(u.grid_codes), active=u.active,
+        id=u.id,
+        username=u.username,
+        display_name=u.display_name,
+        roles=sorted(u.role_names),
+        department_id=u.department_id,
+        grid_codes=sorted(u.grid_codes),
+        active=u.active,
     )
 
 
@@ -105,8 +114,13 @@ def users(session: DbSession, _: AdminUser) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=201, summary="新建用户（管理员）")
 def add_user(body: UserIn, session: DbSession, _: AdminUser) -> UserOut:
     user = create_user(
-        session, body.username, body.password, body.roles, display_name=body.display_name,
-        department_code=body.department_code, grid_codes=body.grid_codes,
+        session,
+        body.username,
+        body.password,
+        body.roles,
+        display_name=body.display_name,
+        department_code=body.department_code,
+        grid_codes=body.grid_codes,
     )
     return _user_out(user)
 

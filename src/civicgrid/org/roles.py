@@ -31,7 +31,9 @@ ROLE_LABELS: dict[str, str] = {
 }
 
 # Roles that see every case of the district (the command center and the leaders).
-DISTRICT_WIDE_ROLES = frozenset({Role.operator, Role.shift_lead, Role.dispatcher, Role.leader, Role.admin, Role.system})
+DISTRICT_WIDE_ROLES = frozenset(
+    {Role.operator, Role.shift_lead, Role.dispatcher, Role.leader, Role.admin, Role.system}
+)
 USER_ROLES = tuple(r.value for r in Role if r is not Role.system)
 
 
@@ -62,4 +64,6 @@ class Principal:
 
 
 SYSTEM = Principal(user_id=None, username="system", display_name="系统", roles=frozenset({Role.system.value}))
-ANONYMOUS_CITIZEN = Principal(user_id=None, username="anonymous", display_name="匿名市民", roles=frozenset({"citizen"}))
+ANONYMOUS_CITIZEN = Principal(
+    user_id=None, username="anonymous", display_name="匿名市民", roles=frozenset({"citizen"})
+)

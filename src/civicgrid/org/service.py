@@ -88,7 +88,9 @@ def _otp_ok(user: User, otp: str | None) -> bool:
     return bool(secret and otp and pyotp.TOTP(secret).verify(otp.strip(), valid_window=1))
 
 
-def authenticate(session: Session, username: str, password: str, ip: str = "", otp: str | None = None) -> User:
+def authenticate(
+    session: Session, username: str, password: str, ip: str = "", otp: str | None = None
+) -> User:
     """Check a password. Failures are counted; too many lock the account for a while. The caller commits even
     on failure so that the count and the audit row are kept."""
     now = utcnow()
@@ -106,8 +108,12 @@ def authenticate(session: Session, username: str, password: str, ip: str = "", o
         raise Unauthorized("用户名或密码错误")
     if not _otp_ok(user, otp):
         user.failed_logins += 1
-        audit.record(session, "login_failed", user_id=user.id, subject=username, ip=ip, data={"reason": "otp"})
-        raise Unauthorized("请输入正确的动态口令（TOTP）" if otp else "该账号已启用动态口令：请输入手机上的 6 位动态口令")
+        audit.record(
+            session, "login_failed", user_id=user.id, subject=username, ip=ip, data={"reason": "otp"}
+        )
+        raise Unauthorized(
+            "请输入正确的动态口令（TOTP）" if otp else "该账号已启用动态口令：请输入手机上的 6 位动态口令"
+        )
     user.failed_logins = 0
     user.locked_until = None
     audit.record(session, "login", user_id=user.id, subject=username, ip=ip)

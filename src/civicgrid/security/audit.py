@@ -25,10 +25,17 @@ def _payload(ev: SecurityEvent) -> dict[str, Any]:
 
 
 def record(
-    session: Session, kind: str, *, user_id: int | None = None, subject: str = "", ip: str = "",
+    session: Session,
+    kind: str,
+    *,
+    user_id: int | None = None,
+    subject: str = "",
+    ip: str = "",
     data: dict[str, Any] | None = None,
 ) -> SecurityEvent:
-    ev = SecurityEvent(kind=kind, user_id=user_id, subject=subject[:200], data=data or {}, ip=ip[:64], created_at=utcnow())
+    ev = SecurityEvent(
+        kind=kind, user_id=user_id, subject=subject[:200], data=data or {}, ip=ip[:64], created_at=utcnow()
+    )
     ev.chain_seq, ev.prev_hash, ev.hash = next_link(session, CHAIN, _payload(ev))
     session.add(ev)
     return ev
@@ -43,7 +50,9 @@ def verify_all(session: Session) -> list[ChainProblem]:
     heads = {h.name: h for h in session.scalars(select(ChainHead))}
     case_rows = (
         (e.chain_seq, e.prev_hash, e.hash, event_payload(e))
-        for e in session.scalars(select(CaseEvent).order_by(CaseEvent.chain_seq).execution_options(yield_per=2000))
+        for e in session.scalars(
+            select(CaseEvent).order_by(CaseEvent.chain_seq).execution_options(yield_per=2000)
+        )
     )
     problems += verify_rows(CASE_CHAIN, case_rows, heads.get(CASE_CHAIN))
     sec_rows = (

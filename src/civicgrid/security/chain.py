@@ -40,7 +40,9 @@ def _locked_head(session: Session, chain: str) -> ChainHead | None:
         head = session.get(ChainHead, chain)
         if head is not None:
             return head
-    head = session.execute(select(ChainHead).where(ChainHead.name == chain).with_for_update()).scalar_one_or_none()
+    head = session.execute(
+        select(ChainHead).where(ChainHead.name == chain).with_for_update()
+    ).scalar_one_or_none()
     session.info[key] = session.get_transaction()
     return head
 
@@ -75,7 +77,9 @@ def verify_rows(
     prev = GENESIS
     for seq, prev_hash, digest, payload in rows:
         if seq != expected_seq:
-            problems.append(ChainProblem(chain, expected_seq, f"缺失第 {expected_seq}–{seq - 1} 条记录（被删除）"))
+            problems.append(
+                ChainProblem(chain, expected_seq, f"缺失第 {expected_seq}–{seq - 1} 条记录（被删除）")
+            )
         if prev_hash != prev:
             problems.append(ChainProblem(chain, seq, "前一条记录的哈希不符（前面的记录被修改或删除）"))
         if link_hash(prev_hash, {**payload, "chain_seq": seq}) != digest:

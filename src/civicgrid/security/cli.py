@@ -27,9 +27,16 @@ def verify(json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")]
             "security_events": session.scalar(select(func.count()).select_from(SecurityEvent)) or 0,
         }
     if json_out:
-        typer.echo(json.dumps({"ok": not problems, "checked": counts,
-                               "problems": [{"chain": p.chain, "seq": p.seq, "problem": p.problem} for p in problems]},
-                              ensure_ascii=False))
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": not problems,
+                    "checked": counts,
+                    "problems": [{"chain": p.chain, "seq": p.seq, "problem": p.problem} for p in problems],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         out = Console()
         out.print(f"已校验案卷事件 {counts['case_events']} 条、安全事件 {counts['security_events']} 条。")
@@ -56,8 +63,11 @@ def rotate() -> None:
 
     n = 0
     with unit_of_work() as session:
-        for case in session.scalars(select(Case).where(
-                (Case.reporter_name_enc.is_not(None)) | (Case.reporter_phone_enc.is_not(None))).execution_options(yield_per=1000)):
+        for case in session.scalars(
+            select(Case)
+            .where((Case.reporter_name_enc.is_not(None)) | (Case.reporter_phone_enc.is_not(None)))
+            .execution_options(yield_per=1000)
+        ):
             case.reporter_name_enc = crypto.rotate(case.reporter_name_enc)
             case.reporter_phone_enc = crypto.rotate(case.reporter_phone_enc)
             n += 1

@@ -13,7 +13,9 @@ from rich.console import Console
 
 def deadline(
     category_code: Annotated[str, typer.Argument(help="类别代码，如 E0102；也可直接写时限，如 4wh、2wd")],
-    start: Annotated[str, typer.Argument(help="开始时间（ISO 8601，如 2026-09-30T16:00；不带时区按北京时间）")],
+    start: Annotated[
+        str, typer.Argument(help="开始时间（ISO 8601，如 2026-09-30T16:00；不带时区按北京时间）")
+    ],
     json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
 ) -> None:
     """计算处置期限（按法定工作日与工作时段）。"""
@@ -26,7 +28,9 @@ def deadline(
     tz = ZoneInfo(get_settings().timezone)
     cats = {c.code: c for c in shipped_categories()}
     try:
-        limit = parse_limit(cats[category_code.upper()].limit if category_code.upper() in cats else category_code)
+        limit = parse_limit(
+            cats[category_code.upper()].limit if category_code.upper() in cats else category_code
+        )
         begin = datetime.fromisoformat(start)
     except ValueError as exc:
         err.print(f"[red]错误：[/red]{exc}（类别代码如 E0102，时间如 2026-09-30T16:00）")
@@ -38,16 +42,23 @@ def deadline(
     uncovered = sorted(y for y in {begin.year, due.year} if not clock.calendar.covered(y))
     out = {
         "category_code": category_code.upper() if category_code.upper() in cats else None,
-        "limit": str(limit), "limit_label": limit.label, "start": begin.astimezone(tz).isoformat(),
-        "due": due.isoformat(), "calendar_uncovered_years": uncovered,
+        "limit": str(limit),
+        "limit_label": limit.label,
+        "start": begin.astimezone(tz).isoformat(),
+        "due": due.isoformat(),
+        "calendar_uncovered_years": uncovered,
     }
     if uncovered:
-        err.print(f"[yellow]警告：{'、'.join(map(str, uncovered))} 年的法定节假日数据尚未收录，按周一至周五推算，请补充调休表。[/yellow]")
+        err.print(
+            f"[yellow]警告：{'、'.join(map(str, uncovered))} 年的法定节假日数据尚未收录，按周一至周五推算，请补充调休表。[/yellow]"
+        )
     if json_out:
         typer.echo(json.dumps(out, ensure_ascii=False))
     else:
         name = cats[out["category_code"]].name if out["category_code"] else ""
-        Console().print(f"{out['category_code'] or ''} {name} 时限 {limit.label}：自 {begin.astimezone(tz):%Y-%m-%d %H:%M} 起，期限 {due:%Y-%m-%d %H:%M}")
+        Console().print(
+            f"{out['category_code'] or ''} {name} 时限 {limit.label}：自 {begin.astimezone(tz):%Y-%m-%d %H:%M} 起，期限 {due:%Y-%m-%d %H:%M}"
+        )
 
 
 def sweep(
@@ -61,7 +72,11 @@ def sweep(
 
     while True:
         r = run_once()
-        msg = "另一个进程正在扫描，本次跳过" if r.skipped else f"黄灯预警 {r.warnings} 件，红灯超期督办 {r.overdue} 件"
+        msg = (
+            "另一个进程正在扫描，本次跳过"
+            if r.skipped
+            else f"黄灯预警 {r.warnings} 件，红灯超期督办 {r.overdue} 件"
+        )
         Console().print(msg)
         if not loop:
             return

@@ -29,7 +29,9 @@ def disposal_due(start: datetime, limit: Limit | str, clock: WorkingClock | None
 
 
 def register_dispatch_due(received_at: datetime, urgent: bool, clock: WorkingClock | None = None) -> datetime:
-    return (clock or get_clock()).add(received_at, REGISTER_DISPATCH_URGENT if urgent else REGISTER_DISPATCH_OTHER)
+    return (clock or get_clock()).add(
+        received_at, REGISTER_DISPATCH_URGENT if urgent else REGISTER_DISPATCH_OTHER
+    )
 
 
 def stage_due(sent_at: datetime, limit: Limit, clock: WorkingClock | None = None) -> datetime:

@@ -132,9 +132,7 @@ def uploads(form: FormData, name: str = "photos") -> list[UploadFile]:
     return [u for u in form.getlist(name) if isinstance(u, UploadFile) and u.filename]
 
 
-def save_photos(
-    session: Session, form: FormData, actor: Principal | None, name: str = "photos"
-) -> list[int]:
+def save_photos(session: Session, form: FormData, actor: Principal | None, name: str = "photos") -> list[int]:
     """Store the posted photos (checked, EXIF stripped, thumbnailed) and return their attachment ids."""
     files = uploads(form, name)
     if len(files) > MAX_PHOTOS:

@@ -44,9 +44,16 @@ def remember_code(request: Request, response: Response, number: str, code: str) 
     set_cookie(response, TRACK_COOKIE, pack("track", items), max_age=30 * 24 * 3600)
 
 
-def _report_page(
-    request: Request, session: Any, values: dict[str, str], error: str = "", status: int = 200
+def report_form_page(
+    request: Request,
+    session: Any,
+    values: dict[str, str],
+    error: str = "",
+    status: int = 200,
+    *,
+    inspector: bool = False,
 ) -> HTMLResponse:
+    """The report form (citizen or inspector), with the values kept and any error shown."""
     return render(
         request,
         "citizen/report.html",
@@ -54,7 +61,11 @@ def _report_page(
         categories=lookups.category_choices(session),
         values=values,
         error=error,
+        inspector=inspector,
     )
+
+
+_report_page = report_form_page
 
 
 @router.get("/report")
@@ -63,9 +74,7 @@ def report_page(request: Request, session: DbSession, user: OptionalWebUser) -> 
 
 
 @router.post("/report")
-def report_submit(
-    request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm
-) -> Response:
+def report_submit(request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm) -> Response:
     values = {k: str(form.get(k) or "").strip() for k in REPORT_FIELDS}
     reporter: Principal = user or ANONYMOUS_CITIZEN
     try:

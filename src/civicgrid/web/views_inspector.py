@@ -24,6 +24,7 @@ from civicgrid.web import lookups
 from civicgrid.web.forms import parse_float, save_photos
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash, require_web_roles
+from civicgrid.web.views_citizen import report_form_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,15 +93,7 @@ def inspector_home(
 def _report_page(
     request: Request, session: Any, values: dict[str, str], error: str = "", status: int = 200
 ) -> HTMLResponse:
-    return render(
-        request,
-        "citizen/report.html",
-        status_code=status,
-        categories=lookups.category_choices(session),
-        values=values,
-        error=error,
-        inspector=True,
-    )
+    return report_form_page(request, session, values, error, status, inspector=True)
 
 
 @router.get("/inspector/report")
@@ -109,9 +102,7 @@ def inspector_report_page(request: Request, session: DbSession, user: InspectorU
 
 
 @router.post("/inspector/report")
-def inspector_report(
-    request: Request, session: DbSession, user: InspectorUser, form: CsrfForm
-) -> Response:
+def inspector_report(request: Request, session: DbSession, user: InspectorUser, form: CsrfForm) -> Response:
     values = {
         k: str(form.get(k) or "").strip() for k in ("description", "lng", "lat", "address", "category_code")
     }
