@@ -1,7 +1,7 @@
 """Languages of the web pages: Simplified Chinese (the msgids themselves) and English from a gettext catalog.
 
 The catalog ``locale/en/LC_MESSAGES/messages.po`` is read at startup with babel — no compile step.
-In templates, ``_("中文", name=value)`` translates and then fills ``{name}`` placeholders.
+In templates, ``_("中文", name=value)`` translates and then fills the ``{name}`` fields.
 
 Commands (``python -m civicgrid.web.i18n …``):
 - ``extract``: add every ``_("…")`` of the templates and web modules, and the domain labels (states,

@@ -28,7 +28,7 @@ PAGE_SIZE = 20
 S = State
 
 # What waits for each role of the center (监督与指挥分离: the dispatcher only sees what is ready to dispatch).
-TODO_STATES: dict[str, tuple[State, ...]] = {
+INBOX_STATES: dict[str, tuple[State, ...]] = {
     "operator": (S.received, S.feedback),
     "shift_lead": (S.received, S.verified, S.checked),
     "dispatcher": (S.registered, S.returned),
@@ -47,7 +47,7 @@ class Row:
 
 def todo_states(user: Principal) -> list[str]:
     states: list[str] = []
-    for role, wanted in TODO_STATES.items():
+    for role, wanted in INBOX_STATES.items():
         if user.has(role):
             states.extend(s.value for s in wanted if s.value not in states)
     return states
