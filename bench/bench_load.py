@@ -51,19 +51,20 @@ def children(pid: int) -> list[int]:
 LUA = r"""
 local reads = {}
 local posts = {}
-local n = 0
+local n, np, nr = 0, 0, 0
 init = function(args)
   reads = %(reads)s
   posts = %(posts)s
 end
 request = function()
   n = n + 1
-  local i = n %% 10
-  if i < 3 then
-    local p = posts[(n %% #posts) + 1]
+  if n %% 10 < 3 then
+    np = np + 1
+    local p = posts[(np %% #posts) + 1]
     return wrk.format("POST", "/api/v1/reports", {["Content-Type"] = "application/json"}, p)
   end
-  local r = reads[(n %% #reads) + 1]
+  nr = nr + 1
+  local r = reads[(nr %% #reads) + 1]
   return wrk.format("GET", r[1], r[2] and {["Authorization"] = r[2]} or {})
 end
 """
@@ -158,17 +159,21 @@ def main() -> None:
         reads += [[f"/api/v1/locate?lng={lng}&lat={lat}", None] for lng, lat in points[:40]]
         reads += [["/api/v1/cases?page_size=20", f"Bearer {token}"]] * 10
         reads += [["/open311/v2/services.json", None]] * 5
+        # Case numbers run per category and day (at most 9,999), so the reports spread over the categories, as a
+        # district's reports do.
+        services = httpx.get(base + "/open311/v2/services.json").json()
+        codes = [x["service_code"] for x in services if x["service_code"] != "E0899"]
         posts = [
             json.dumps(
                 {
-                    "description": f"负载测试上报，第{i}件，路边有垃圾",
+                    "description": f"负载测试上报，第{i}件，请尽快处理",
                     "lng": lng,
                     "lat": lat,
-                    "category_code": "E0102",
+                    "category_code": codes[i % len(codes)],
                 },
                 ensure_ascii=False,
             )
-            for i, (lng, lat) in enumerate(points)
+            for i, (lng, lat) in enumerate(points * 3)
         ]
         script = folder / "mix.lua"
         script.write_text(LUA % {"reads": lua_table(reads), "posts": lua_table(posts)}, encoding="utf-8")

@@ -75,8 +75,10 @@ def db() -> Iterator[object]:
 
 @pytest.fixture
 def session(db: object) -> Iterator[Session]:
+    from civicgrid import refcache
     from civicgrid.geo import service
 
+    refcache.invalidate()  # nothing cached from another test's rolled-back rows
     engine = db
     conn = engine.connect()  # type: ignore[attr-defined]
     trans = conn.begin()

@@ -6,6 +6,8 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
+
 from fastapi import FastAPI
 
 from civicgrid import __version__, problems
@@ -42,6 +44,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging(s.log_json)
     if s.env != "test":
         _warm_up()
+    # Database work runs on a few threads per process: Python runs one thread at a time, and a writer holding
+    # SQLite's write lock should not wait behind many readers of its own process (docs/deployment.md).
+    anyio.to_thread.current_default_thread_limiter().total_tokens = s.threads_per_worker
     thread = None
     if s.sweeper_interval_s > 0 and s.env != "test":
         from civicgrid.jobs.sweeper import SweeperThread

@@ -98,13 +98,21 @@ def _progress() -> Progress:
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
-    workers: Annotated[int, typer.Option(help="工作进程数")] = 1,
+    workers: Annotated[int, typer.Option(help="工作进程数（建议为 CPU 核数的 2 倍）")] = 1,
+    access_log: Annotated[bool, typer.Option(help="逐条记录访问日志（生产环境通常由 nginx 记录）")] = False,
 ) -> None:
     """启动 Web 服务（界面与接口）。"""
     import uvicorn
 
     console.print(f"CivicGrid 运行于 http://{host}:{port}/ （接口文档 /docs）")
-    uvicorn.run("civicgrid.asgi:app", host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "civicgrid.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=access_log,
+    )
 
 
 @user_app.command("add")

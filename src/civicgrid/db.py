@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicgrid import refcache  # noqa: F401  (its watcher empties caches on reference writes)
 from civicgrid.settings import get_settings
+from civicgrid.sqlite_gate import WriteGate
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
@@ -29,12 +31,12 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
         )
-        _configure_sqlite(engine, busy_timeout_ms)
+        _configure_sqlite(engine, busy_timeout_ms, WriteGate(path if path and path != ":memory:" else None))
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, gate: WriteGate) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -51,9 +53,26 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.get_execution_options().get("sqlite_immediate"):
-            _begin_immediate(conn.connection.dbapi_connection, busy_timeout_ms / 1000)
+            gate.acquire(busy_timeout_ms / 1000)
+            try:
+                _begin_immediate(conn.connection.dbapi_connection, busy_timeout_ms / 1000)
+            except BaseException:
+                gate.release()
+                raise
+            conn.connection.info["holds_write_gate"] = True
         else:
             conn.exec_driver_sql("BEGIN")
+
+    # The turn to write ends when the session gives its connection back (right after COMMIT or ROLLBACK).
+    @event.listens_for(engine.pool, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None and record.info.pop("holds_write_gate", False):
+            gate.release()
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_conn: Any, record: Any, _exc: Any) -> None:
+        if record is not None and record.info.pop("holds_write_gate", False):
+            gate.release()
 
 
 def _begin_immediate(dbapi_conn: Any, timeout_s: float) -> None:

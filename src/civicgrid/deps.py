@@ -27,7 +27,9 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so that no client is told "done" about a write that
+# then fails (and SQLite's write lock is not held while the response travels).
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 # A database row id in a URL: bounded, so a huge number is a clear 422 and never reaches the driver.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="编号")]

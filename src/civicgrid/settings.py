@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     district_code: str = "320508"
     token_minutes: int = Field(default=8 * 60, ge=1)
     sqlite_busy_timeout_ms: int = 10_000
+    # How long a worker process may serve reference data (names, grids, users' roles) from memory before
+    # re-reading it; edits made by the same process are seen at once (see refcache.py).
+    reference_cache_s: float = 5.0
+    # Threads per server process for database work (see app.lifespan); more processes, few threads each.
+    threads_per_worker: int = Field(default=2, ge=1, le=64)
     max_upload_bytes: int = 10 * 1024 * 1024
     max_description_chars: int = 4000
     # Auto-dispatch thresholds (rapid response).

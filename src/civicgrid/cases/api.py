@@ -139,7 +139,7 @@ def _post_report(session: Any, actor: Principal, key: str | None, sub: _Submissi
     _check_source(actor, body.source)
     result = report(session, ReportIn(**body.model_dump()), actor)
     case = result.case
-    names = present.Names(session)
+    names = present.names(session)
     master = session.get(Case, case.master_case_id) if case.master_case_id else None
     outcome = (
         "merged"
@@ -196,7 +196,7 @@ def list_cases(
         number=number,
     )
     rows, total = repository.list_cases(session, actor, f, page=page, page_size=page_size)
-    names = present.Names(session)
+    names = present.names(session)
     return CasePage(
         total=total, page=page, page_size=page_size, items=[present.case_out(c, actor, names) for c in rows]
     )
@@ -205,7 +205,7 @@ def list_cases(
 @router.get("/cases/{case_id}", response_model=CaseDetail, summary="案卷详情（含流转记录）")
 def get_case(case_id: RowId, session: DbSession, actor: CurrentUser) -> CaseDetail:
     case = repository.get_case(session, actor, case_id, with_events=True)
-    return present.case_detail(case, actor, present.Names(session))
+    return present.case_detail(case, actor, present.names(session))
 
 
 @router.post("/cases/{case_id}/actions/{action}", response_model=CaseDetail, summary="对案卷执行操作")
@@ -220,7 +220,7 @@ def act(
     case = repository.get_case_for_update(session, case_id)
     transition(session, case, action, actor, body or {})
     # The actor was allowed to act; show them the result even if it left their scope (a handler's 回退).
-    return present.case_detail(repository.load_full(session, case_id), actor, present.Names(session))
+    return present.case_detail(repository.load_full(session, case_id), actor, present.names(session))
 
 
 REVEAL_ROLES = frozenset({"operator", "shift_lead", "dispatcher"})
@@ -267,7 +267,7 @@ def _tracked(session: Any, number: str, code: str | None, actor: Principal | Non
 @router.get("/track/{number}", response_model=TrackOut, summary="凭案卷号和查询码查询进度")
 def track(number: str, session: DbSession, code: str | None = None) -> TrackOut:
     case = _tracked(session, number, code, None)
-    names = present.Names(session)
+    names = present.names(session)
     public_actions = {
         "report",
         "register",

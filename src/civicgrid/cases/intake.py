@@ -158,9 +158,9 @@ def report(
         },
         attachment_ids=data.attachment_ids,
     )
-    session.flush()
     if rapid:
         from civicgrid.cases.rapid import respond
 
         respond(session, case, now=now)
+    session.flush()  # one flush for the report and what rapid response did with it
     return IntakeResult(case=case, query_code=query_code, suggestions=suggestions)

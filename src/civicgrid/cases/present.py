@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
 from civicgrid.cases.transition import allowed_actions
 from civicgrid.models import Attachment, Case, CaseEvent, Category, Department, utcnow
 from civicgrid.org.roles import Principal
+from civicgrid.refcache import ProcessCache
 from civicgrid.security import pii
 from civicgrid.sla.deadlines import WARNING_FRACTION, get_clock
 
@@ -20,16 +22,33 @@ DISPOSAL_CLOCK_STATES = frozenset({"dispatched", "processing", "returned"})
 STAFF = frozenset({"operator", "shift_lead", "dispatcher", "leader", "admin", "inspector"})
 
 
+@dataclass(frozen=True)
 class Names:
-    def __init__(self, session: Session) -> None:
-        # Plain rows, not ORM objects: this runs on every request that shows a case.
+    """Category and department names, and which categories run on the working clock."""
+
+    categories: dict[str, str]
+    working: frozenset[str]
+    departments: dict[int, tuple[str, str]]
+
+
+_names: ProcessCache[None, Names] = ProcessCache()
+
+
+def names(session: Session) -> Names:
+    """The names every case view needs, from the process cache (see refcache.py)."""
+
+    def load() -> Names:
         cats = session.execute(select(Category.code, Category.name, Category.limit_unit)).all()
-        self.categories = {code: name for code, name, _ in cats}
-        self.working = {code for code, _, unit in cats if unit in ("wh", "wd")}
-        self.departments = {
-            i: (code, name)
-            for i, code, name in session.execute(select(Department.id, Department.code, Department.name))
-        }
+        return Names(
+            categories={code: name for code, name, _ in cats},
+            working=frozenset(code for code, _, unit in cats if unit in ("wh", "wd")),
+            departments={
+                i: (code, name)
+                for i, code, name in session.execute(select(Department.id, Department.code, Department.name))
+            },
+        )
+
+    return _names.get(None, load)
 
 
 def light(case: Case, now: datetime, working: bool = True) -> str:

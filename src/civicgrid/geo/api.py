@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from civicgrid.deps import DbSession
 from civicgrid.errors import InvalidInput
-from civicgrid.geo.service import active_generation, locate
+from civicgrid.geo.service import active_generation, area_names, locate
 from civicgrid.models import Area
 
 router = APIRouter(prefix="/api/v1", tags=["网格 geo"])
@@ -80,14 +80,7 @@ def locate_point(
     crs: Annotated[str, Query(pattern="^(wgs84|gcj02|bd09)$")] = "wgs84",
 ) -> dict[str, Any]:
     loc = locate(session, lng, lat, crs)
-    names = {
-        a.code: a.name
-        for a in session.scalars(
-            select(Area).where(
-                Area.generation_id == loc.generation_id, Area.code.in_([loc.community_code, loc.street_code])
-            )
-        )
-    }
+    names = area_names(session, loc.generation_id)
     return {
         "lng": loc.lng,
         "lat": loc.lat,

@@ -16,6 +16,7 @@ from civicgrid.geo.district import Area as PlanArea
 from civicgrid.geo.district import Road as PlanRoad
 from civicgrid.geo.locator import GridLocator
 from civicgrid.models import Area, GridGeneration, Road
+from civicgrid.refcache import ProcessCache
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,43 @@ _cache: dict[int, GridLocator] = {}
 _lock = threading.Lock()
 
 
-def active_generation(session: Session) -> GridGeneration:
-    gen = session.scalar(select(GridGeneration).where(GridGeneration.active.is_(True)))
+@dataclass(frozen=True)
+class ActiveGeneration:
+    id: int
+    grid_digits: int
+
+
+_active: ProcessCache[None, ActiveGeneration | None] = ProcessCache()
+_area_names: ProcessCache[int, dict[str, str]] = ProcessCache()
+
+
+def active_generation(session: Session) -> ActiveGeneration:
+    """The generation new cases are located against (from the process cache, see refcache.py)."""
+
+    def load() -> ActiveGeneration | None:
+        row = session.execute(
+            select(GridGeneration.id, GridGeneration.grid_digits).where(GridGeneration.active.is_(True))
+        ).first()
+        return ActiveGeneration(row.id, row.grid_digits) if row else None
+
+    gen = _active.get(None, load)
     if gen is None:
         raise NotFound("尚未导入网格：请先运行 civicgrid init 或 civicgrid import-grids")
     return gen
+
+
+def area_names(session: Session, generation_id: int) -> dict[str, str]:
+    """Names of the streets and communities of a generation, by code."""
+
+    def load() -> dict[str, str]:
+        rows = session.execute(
+            select(Area.code, Area.name).where(
+                Area.generation_id == generation_id, Area.level.in_(("street", "community"))
+            )
+        )
+        return {code: name for code, name in rows}
+
+    return _area_names.get(generation_id, load)
 
 
 def locator_for(session: Session, generation_id: int) -> GridLocator:

@@ -12,6 +12,7 @@ from civicgrid.errors import InvalidInput, NotFound
 from civicgrid.models import Category
 from civicgrid.open311.attributes import DefinitionError, check_definitions, load_definitions
 from civicgrid.open311.errors import fail
+from civicgrid.refcache import ProcessCache
 
 UNIT_LABELS = {"h": "小时", "wh": "工作小时", "wd": "工作日", "min": "分钟"}
 
@@ -35,9 +36,17 @@ def service_of(cat: Category) -> dict[str, Any]:
     }
 
 
+_services: ProcessCache[None, tuple[dict[str, Any], ...]] = ProcessCache()
+
+
 def services(session: Session) -> list[dict[str, Any]]:
-    rows = session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code))
-    return [service_of(c) for c in rows]
+    """One service per active category, from the process cache (see refcache.py); callers get fresh copies."""
+
+    def load() -> tuple[dict[str, Any], ...]:
+        rows = session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code))
+        return tuple(service_of(c) for c in rows)
+
+    return [dict(s) for s in _services.get(None, load)]
 
 
 def active_category(session: Session, code: str) -> Category | None:

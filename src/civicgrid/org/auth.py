@@ -13,6 +13,7 @@ from civicgrid.errors import Forbidden, Unauthorized
 from civicgrid.models import User
 from civicgrid.org.roles import ANONYMOUS_CITIZEN, ROLE_LABELS, Principal
 from civicgrid.org.tokens import read_token
+from civicgrid.refcache import ProcessCache
 
 COOKIE = "civicgrid_token"
 
@@ -35,11 +36,22 @@ def _token(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
+_principals: ProcessCache[int, Principal | None] = ProcessCache(max_entries=10_000)
+
+
 def load_principal(session: Session, token: str) -> Principal:
-    user = session.get(User, read_token(token))
-    if user is None or not user.active:
+    """Who holds this token. The token is checked on every call; the user's roles and scope come from the
+    process cache (see refcache.py): a deactivation or role change reaches other workers within seconds."""
+    user_id = read_token(token)
+
+    def load() -> Principal | None:
+        user = session.get(User, user_id)
+        return principal_of(user) if user is not None and user.active else None
+
+    principal = _principals.get(user_id, load)
+    if principal is None:
         raise Unauthorized("账号不存在或已停用")
-    return principal_of(user)
+    return principal
 
 
 def optional_principal(request: Request, session: DbSession) -> Principal | None:

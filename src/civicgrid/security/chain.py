@@ -36,14 +36,13 @@ def _locked_head(session: Session, chain: str) -> ChainHead | None:
     """The chain's head row, locked FOR UPDATE once per transaction (later appends reuse the held lock)."""
     key = ("chain_locked", chain)
     tx = session.get_transaction()
-    if tx is not None and session.info.get(key) is tx:
-        head = session.get(ChainHead, chain)
-        if head is not None:
-            return head
+    held = session.info.get(key)
+    if tx is not None and held is not None and held[0] is tx and held[1] is not None:
+        return held[1]  # kept here too: the session's identity map holds clean rows only weakly
     head = session.execute(
         select(ChainHead).where(ChainHead.name == chain).with_for_update()
     ).scalar_one_or_none()
-    session.info[key] = session.get_transaction()
+    session.info[key] = (session.get_transaction(), head)
     return head
 
 
@@ -53,6 +52,7 @@ def next_link(session: Session, chain: str, payload: Mapping[str, Any]) -> tuple
     if head is None:
         head = ChainHead(name=chain, seq=0, last_hash=GENESIS)
         session.add(head)
+        session.info[("chain_locked", chain)] = (session.get_transaction(), head)
     seq = head.seq + 1
     prev = head.last_hash
     digest = link_hash(prev, {**payload, "chain_seq": seq})

@@ -78,7 +78,7 @@ def case_page(case_id: RowId, request: Request, session: DbSession, user: WebUse
     if not user.has_any(STAFF_ROLES):
         raise NotFound("案卷不存在")
     case = repository.get_case(session, user, case_id, with_events=True)
-    names = present.Names(session)
+    names = present.names(session)
     now = utcnow()
     out = present.case_out(case, user, names, now)
     allowed = [a for a in out.allowed_actions if a != "rate"]

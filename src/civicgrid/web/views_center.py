@@ -96,7 +96,7 @@ def center(
     tab = tab or ("todo" if todo_states(user) else "open")
     f = _filter(tab, user, state, category, street, overdue, q)
     rows, total = repository.list_cases(session, user, f, page=page, page_size=PAGE_SIZE)
-    names = present.Names(session)
+    names = present.names(session)
     streets = lookups.street_choices(session)
     street_names = {c.value: c.label for c in streets}
     now = utcnow()

@@ -48,7 +48,7 @@ def dept_inbox(
         for t, f in TABS.items()
         if t != "all"
     }
-    names = present.Names(session)
+    names = present.names(session)
     streets = {c.value: c.label for c in lookups.street_choices(session)}
     now = utcnow()
     items = [

@@ -48,7 +48,7 @@ def my_tasks(session: Any, user: Principal, lng: float | None, lat: float | None
     rows, _ = repository.list_cases(
         session, user, CaseFilter(states=list(TASK_STATES)), page=1, page_size=MAX_TASKS
     )
-    names = present.Names(session)
+    names = present.names(session)
     tasks = []
     for c in rows:
         if not user.covers_grid(c.grid_code):
@@ -79,7 +79,7 @@ def inspector_home(
     mine, _ = repository.list_cases(session, user, CaseFilter(source="inspector"), page=1, page_size=10)
     mine = [c for c in mine if c.reporter_user_id == user.user_id]
     now = utcnow()
-    names = present.Names(session)
+    names = present.names(session)
     return render(
         request,
         "inspector/tasks.html",
