@@ -1,7 +1,7 @@
 """Load test on loopback: mixed traffic (70 % reads, 30 % report submissions) against `civicgrid serve`, driven by
 wrk with a Lua script, then a bare endpoint (/healthz) of the same stack for the ratio. Prints a Markdown table.
 
-    .venv/bin/python bench/bench_load.py [--duration 600] [--connections 16] [--workers 2]
+    .venv/bin/python bench/bench_load.py [--duration 600] [--connections 16] [--workers 4] [--threads 1]
 
 Needs Debian's wrk (installed by `make bench` when missing). Targets only 127.0.0.1 and stops by itself.
 """
@@ -108,7 +108,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=600)
     ap.add_argument("--connections", type=int, default=16)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
@@ -122,7 +123,16 @@ def main() -> None:
     subprocess.run([str(BIN), "init", "--demo", "--cases", "300"], env=env, check=True, capture_output=True)
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN), "serve", "--port", str(port), "--workers", str(args.workers)],
+        [
+            str(BIN),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-
 from fastapi import FastAPI
 
 from civicgrid import __version__, problems
@@ -44,6 +44,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     configure_logging(s.log_json)
     if s.env != "test":
         _warm_up()
+        # Everything loaded at start-up (the models, the spatial index, the classifier) leaves the garbage
+        # collector's sight: a full collection then walks only what requests allocate, instead of pausing a
+        # worker for ~100 ms, perhaps while it holds SQLite's write lock (docs/benchmarks.md, load test).
+        gc.collect()
+        gc.freeze()
     # Database work runs on a few threads per process: Python runs one thread at a time, and a writer holding
     # SQLite's write lock should not wait behind many readers of its own process (docs/deployment.md).
     anyio.to_thread.current_default_thread_limiter().total_tokens = s.threads_per_worker

@@ -98,21 +98,36 @@ def _progress() -> Progress:
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口")] = 8000,
-    workers: Annotated[int, typer.Option(help="工作进程数（建议为 CPU 核数的 2 倍）")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="工作进程数（建议为 CPU 核数的 2 倍）")] = 1,
+    threads: Annotated[
+        int | None, typer.Option(min=1, max=64, help="每个进程处理数据库请求的线程数（默认取设置，2）")
+    ] = None,
     access_log: Annotated[bool, typer.Option(help="逐条记录访问日志（生产环境通常由 nginx 记录）")] = False,
 ) -> None:
     """启动 Web 服务（界面与接口）。"""
+    import os
+
     import uvicorn
 
+    from civicgrid.ops.server import ServeOptions, check_port
+    from civicgrid.ops.server import run as run_workers
+    from civicgrid.settings import get_settings
+
+    if threads is not None:  # worker processes read their settings from the environment
+        os.environ["CIVICGRID_THREADS_PER_WORKER"] = str(threads)
+        get_settings.cache_clear()
+
+    opts = ServeOptions(host, port, access_log)
+    if workers > 1:
+        try:
+            check_port(opts)
+        except OSError as exc:
+            raise typer.BadParameter(f"无法监听 {host}:{port}：{exc.strerror}", param_hint="--port") from None
     console.print(f"CivicGrid 运行于 http://{host}:{port}/ （接口文档 /docs）")
-    uvicorn.run(
-        "civicgrid.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=access_log,
-    )
+    if workers == 1:
+        uvicorn.run("civicgrid.asgi:app", host=host, port=port, log_level="info", access_log=access_log)
+    else:
+        run_workers(opts, workers)
 
 
 @user_app.command("add")

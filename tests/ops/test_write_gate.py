@@ -19,7 +19,7 @@ def test_concurrent_writers_all_commit_in_turn(tmp_path: Path) -> None:
     factory = session_factory(engine)
 
     def writer(n: int) -> None:
-        for step in range(25):
+        for _ in range(25):
             with factory() as s:
                 s.execute(text("INSERT INTO t VALUES (:n, 0)"), {"n": n})
                 time.sleep(0.0005)  # Python work inside the transaction, as a report's intake does

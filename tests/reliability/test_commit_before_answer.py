@@ -22,10 +22,20 @@ def test_a_report_whose_commit_fails_is_not_acknowledged(session: Session) -> No
     def failing_commit() -> Iterator[Session]:
         session.flush()
         nested = session.begin_nested()
-        yield session
-        nested.rollback()  # the disk refused the commit: nothing of the request is kept
-        committed.append(False)
-        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+        def refuse() -> None:
+            nested.rollback()  # the disk refused the commit: nothing of the request is kept
+            committed.append(False)
+            raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+        session.commit = refuse  # type: ignore[method-assign]
+        try:
+            yield session
+            session.commit()
+        finally:
+            del session.commit
+            if nested.is_active:
+                nested.rollback()
 
     app.dependency_overrides[get_session] = failing_commit
     before = session.scalar(select(func.count()).select_from(Case))

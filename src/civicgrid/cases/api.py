@@ -161,6 +161,9 @@ def _post_report(session: Any, actor: Principal, key: str | None, sub: _Submissi
     )
     if key:
         idempotency.remember(session, scope, key, 201, out.model_dump(mode="json"))
+    # Commit here, on this thread, before the answer is serialised: the write lock is held no longer than the
+    # intake needs (the request's own commit after this finds nothing left to do).
+    session.commit()
     return out
 
 
