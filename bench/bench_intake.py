@@ -1,14 +1,15 @@
-"""Report → dispatched latency through the real HTTP stack, and duplicate detection precision/recall on a generated
-ground truth. Prints Markdown tables.
+"""Report → dispatched latency through the real HTTP stack, and duplicate detection precision/recall on a
+generated ground truth. Prints Markdown tables.
 
     .venv/bin/python bench/bench_intake.py [--reports 300] [--pairs 400]
 
-1. Latency: inspector reports (a trusted source, auto-dispatched) are POSTed one at a time to a live `civicgrid serve`
-   on loopback; the time from sending the request to receiving the answer in which the case is already dispatched.
-2. Duplicates: a generated ground truth of report pairs — true duplicates (same problem, 0–80 m apart, minutes to
-   hours apart, same or near-synonymous text) and distractors (same category farther away or after the window,
-   other categories nearby, similar words about a different thing) — fed through the real intake on an empty
-   district; precision, recall and F1 of the merge decision.
+1. Latency: inspector reports (a trusted source, auto-dispatched) are POSTed one at a time to a live
+   `civicgrid serve` on loopback; the time from sending the request to receiving the answer in which the case
+   is already dispatched.
+2. Duplicates: a generated ground truth of report pairs — true duplicates (same problem, 0–80 m apart, minutes
+   to hours apart, same or near-synonymous text) and distractors (same category farther away or after the
+   window, other categories nearby, similar words about a different thing) — fed through the real intake on an
+   empty district; precision, recall and F1 of the merge decision.
 """
 
 from __future__ import annotations
@@ -83,10 +84,9 @@ def latency(n: int) -> dict[str, float]:
                 t0 = time.perf_counter()
                 r = c.post("/api/v1/reports", json=body, headers={"Authorization": f"Bearer {token}"})
                 dt = (time.perf_counter() - t0) * 1000
-                if i >= 10:  # warm-up
-                    if r.json()["state"] == "dispatched":
-                        dispatched += 1
-                        times.append(dt)
+                if i >= 10 and r.json()["state"] == "dispatched":  # warm-up
+                    dispatched += 1
+                    times.append(dt)
     finally:
         server.terminate()
         server.wait(30)
@@ -214,14 +214,15 @@ def main() -> None:
     print("| report → dispatched (HTTP, loopback, SQLite) | n | auto-dispatched | median | p95 | max |")
     print("|---|---|---|---|---|---|")
     print(
-        f"| inspector reports | {lat['n']} | {lat['dispatched']} | {lat['median']:.1f} ms | {lat['p95']:.1f} ms | {lat['max']:.1f} ms |"
+        f"| inspector reports | {lat['n']} | {lat['dispatched']} | {lat['median']:.1f} ms | "
+        f"{lat['p95']:.1f} ms | {lat['max']:.1f} ms |"
     )
     dup = duplicates(args.pairs)
     print("\n| duplicate detection | pairs | TP | FP | FN | TN | precision | recall | F1 |")
     print("|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| generated ground truth | {dup['pairs']} | {dup['tp']} | {dup['fp']} | {dup['fn']} | {dup['tn']} | "
-        f"{dup['precision']:.3f} | {dup['recall']:.3f} | {dup['f1']:.3f} |"
+        f"| generated ground truth | {dup['pairs']} | {dup['tp']} | {dup['fp']} | {dup['fn']} | "
+        f"{dup['tn']} | {dup['precision']:.3f} | {dup['recall']:.3f} | {dup['f1']:.3f} |"
     )
 
 

@@ -1,5 +1,6 @@
-"""Load test on loopback: mixed traffic (70 % reads, 30 % report submissions) against `civicgrid serve`, driven by
-wrk with a Lua script, then a bare endpoint (/healthz) of the same stack for the ratio. Prints a Markdown table.
+"""Load test on loopback: mixed traffic (70 % reads, 30 % report submissions) against `civicgrid serve`,
+driven by wrk with a Lua script, then a bare endpoint (/healthz) of the same stack for the ratio. Prints a
+Markdown table.
 
     .venv/bin/python bench/bench_load.py [--duration 600] [--connections 16] [--workers 4] [--threads 1]
 
@@ -169,8 +170,8 @@ def main() -> None:
         reads += [[f"/api/v1/locate?lng={lng}&lat={lat}", None] for lng, lat in points[:40]]
         reads += [["/api/v1/cases?page_size=20", f"Bearer {token}"]] * 10
         reads += [["/open311/v2/services.json", None]] * 5
-        # Case numbers run per category and day (at most 9,999), so the reports spread over the categories, as a
-        # district's reports do.
+        # Case numbers run per category and day (at most 9,999), so the reports spread over the categories, as
+        # a district's reports do.
         services = httpx.get(base + "/open311/v2/services.json").json()
         codes = [x["service_code"] for x in services if x["service_code"] != "E0899"]
         posts = [
@@ -218,17 +219,19 @@ def main() -> None:
     m, b = parse_wrk(mixed), parse_wrk(bare)
     print(mixed)
     print(
-        "| run | duration | connections | requests | req/s | p50 | p99 | non-2xx | socket errors | server RSS start → end |"
+        "| run | duration | connections | requests | req/s | p50 | p99 | non-2xx | socket errors | "
+        "server RSS start → end |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     print(
-        f"| mixed 70 % reads / 30 % reports | {args.duration} s | {args.connections} | {m['requests']:.0f} | {m['rps']:.0f} | "
+        f"| mixed 70 % reads / 30 % reports | {args.duration} s | {args.connections} | {m['requests']:.0f} | "
+        f"{m['rps']:.0f} | "
         f"{m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['errors']:.0f} | {m['socket_errors']:.0f} | "
         f"{rss0 / 1024:.0f} → {rss1 / 1024:.0f} MiB ({(rss1 - rss0) / max(rss0, 1) * 100:+.1f} %) |"
     )
     print(
-        f"| bare /healthz | 30 s | {args.connections} | {b['requests']:.0f} | {b['rps']:.0f} | {b['p50_ms']:.1f} ms | "
-        f"{b['p99_ms']:.1f} ms | {b['errors']:.0f} | {b['socket_errors']:.0f} | |"
+        f"| bare /healthz | 30 s | {args.connections} | {b['requests']:.0f} | {b['rps']:.0f} | "
+        f"{b['p50_ms']:.1f} ms | {b['p99_ms']:.1f} ms | {b['errors']:.0f} | {b['socket_errors']:.0f} | |"
     )
     print(f"\nmixed / bare throughput ratio: {m['rps'] / b['rps']:.2f}")
 

@@ -1,5 +1,5 @@
-"""Test harness: a database built by the real migrations on SQLite or PostgreSQL (CIVICGRID_TEST_DB), seeded once
-with the demo district (no history), and a transaction per test that is rolled back."""
+"""Test harness: a database built by the real migrations on SQLite or PostgreSQL (CIVICGRID_TEST_DB), seeded
+once with the demo district (no history), and a transaction per test that is rolled back."""
 
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ def _warm_up() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the SLA sweeper beside the server (every process may run one: a database lock decides who sweeps)."""
+    """Start the SLA sweeper beside the server (every process may run one: a database lock decides who
+    sweeps)."""
     s = get_settings()
     configure_logging(s.log_json)
     if s.env != "test":

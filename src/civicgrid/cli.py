@@ -82,7 +82,8 @@ def init(
                 session, cases=cases, progress=lambda done, total: prog.update(task, completed=done)
             )
     console.print(
-        f"示范区已生成（几何为程序生成）：{summary.streets} 个街道、{summary.communities} 个社区、{summary.grids} 个单元网格，"
+        f"示范区已生成（几何为程序生成）：{summary.streets} 个街道、{summary.communities} 个社区、"
+        f"{summary.grids} 个单元网格，"
         f"{summary.departments} 个部门，{summary.categories} 个类别，{summary.routing_rules} 条派遣规则，"
         f"{summary.users} 个账号，{summary.cases} 件历史案卷。演示账号密码均为 civicgrid2026。"
     )
@@ -213,7 +214,8 @@ def import_grids(
         table.add_row(s.code, s.name or "", str(s.grids), f"{s.area_m2:,.0f}")
     console.print(table)
     console.print(
-        f"要素 {summary.features} 个，有效网格 {summary.grids} 个，社区 {len(summary.communities)} 个，错误 {summary.errors} 个。"
+        f"要素 {summary.features} 个，有效网格 {summary.grids} 个，"
+        f"社区 {len(summary.communities)} 个，错误 {summary.errors} 个。"
     )
     for e in result.errors[:50]:
         err.print(f"  第 {e.index} 个要素 {e.code or ''}：{e.message}")

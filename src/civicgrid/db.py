@@ -1,8 +1,10 @@
-"""Engine and session factory. One session per request (or CLI command) commits or rolls back; services only flush.
+"""Engine and session factory. One session per request (or CLI command) commits or rolls back; services only
+flush.
 
-SQLite runs in WAL mode with foreign keys on and a busy timeout. Python's sqlite3 driver manages transactions on its
-own, which breaks SAVEPOINTs; we take that over (the documented SQLAlchemy recipe) and begin write sessions with
-``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing on a lock upgrade.
+SQLite runs in WAL mode with foreign keys on and a busy timeout. Python's sqlite3 driver manages transactions
+on its own, which breaks SAVEPOINTs; we take that over (the documented SQLAlchemy recipe) and begin write
+sessions with ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing on a lock
+upgrade.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, gate: WriteGate) -> 
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        # Readers never wait in WAL mode; writers wait in _begin_immediate below, in small steps. (SQLite's own
-        # busy handler sleeps up to 100 ms at a time, which makes a long tail under concurrent writes.)
+        # Readers never wait in WAL mode; writers wait in _begin_immediate below, in small steps. (SQLite's
+        # own busy handler sleeps up to 100 ms at a time, which makes a long tail under concurrent writes.)
         cur.execute("PRAGMA busy_timeout=0")
         # Cases and the audit chain must survive a power cut: FULL syncs the WAL on every commit.
         cur.execute("PRAGMA synchronous=FULL")

@@ -1,4 +1,5 @@
-"""One error hierarchy. Every expected failure is an ``AppError`` with an HTTP status and a Chinese message."""
+"""One error hierarchy. Every expected failure is an ``AppError`` with an HTTP status and a Chinese
+message."""
 
 from __future__ import annotations
 

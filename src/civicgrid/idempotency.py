@@ -1,7 +1,8 @@
-"""Idempotent submissions: a retried POST with the same ``Idempotency-Key`` gets the first answer, never a second case.
+"""Idempotent submissions: a retried POST with the same ``Idempotency-Key`` gets the first answer, never a
+second case.
 
-The key is claimed *before* the work, inside the same transaction: a concurrent retry waits on the unique index
-until the first commits (PostgreSQL) or on the write lock (SQLite), then finds the stored answer.
+The key is claimed *before* the work, inside the same transaction: a concurrent retry waits on the unique
+index until the first commits (PostgreSQL) or on the write lock (SQLite), then finds the stored answer.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def check_key(key: str) -> str:
 
 
 def claim(session: Session, scope: str, key: str, digest: str | None) -> IdempotencyKey | None:
-    """Claim ``key`` for this request. Returns the stored answer of an earlier request with the same key, or None
-    when this request should do the work (and later call ``remember``)."""
+    """Claim ``key`` for this request. Returns the stored answer of an earlier request with the same key, or
+    None when this request should do the work (and later call ``remember``)."""
     existing = session.scalar(
         select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
     )

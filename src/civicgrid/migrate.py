@@ -1,4 +1,5 @@
-"""Running the Alembic migrations from inside the package (``civicgrid init``, the tests, ``civicgrid migrate``)."""
+"""Running the Alembic migrations from inside the package (``civicgrid init``, the tests,
+``civicgrid migrate``)."""
 
 from __future__ import annotations
 

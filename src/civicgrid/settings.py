@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     # Auto-dispatch thresholds (rapid response).
     auto_dispatch_sources: str = "inspector,sensor"
     auto_dispatch_min_confidence: float = 0.80
-    # Notifications are also posted to these webhooks (comma separated); the sweeper runs every N seconds (0 = off).
+    # Notifications are also posted to these webhooks (comma separated); the sweeper runs
+    # every N seconds (0 = off).
     webhook_urls: str = ""
     sweeper_interval_s: int = 60
     log_json: bool = False  # JSON log lines (production)

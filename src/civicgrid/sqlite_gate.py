@@ -4,8 +4,9 @@ SQLite lets one transaction write at a time; a second ``BEGIN IMMEDIATE`` fails 
 Polling for the lock wastes the moment it is freed and lets a late writer overtake one that has waited long,
 which shows as a long latency tail when many reports arrive together. Writers therefore queue first: the
 threads of one process on a lock, then the processes that share the database file on an advisory lock
-(``flock``) of a companion file. Both wait in the kernel and wake as soon as the previous writer has committed.
-Only writers that bypass this queue (the sqlite3 shell, a backup) still make ``BEGIN IMMEDIATE`` retry.
+(``flock``) of a companion file. Both wait in the kernel and wake as soon as the previous writer has
+committed. Only writers that bypass this queue (the sqlite3 shell, a backup) still make ``BEGIN IMMEDIATE``
+retry.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class WriteGate:
         self._pid = 0
 
     def _file(self) -> int:
-        # One open file per process: a descriptor inherited through fork() would share its lock with the parent.
+        # One open file per process: a descriptor inherited through fork() would share its lock with the
+        # parent.
         if self._fd is None or self._pid != os.getpid():
             assert self._path is not None
             self._fd, self._pid = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()

@@ -46,6 +46,7 @@ def _bind(session: Session) -> Iterator[None]:
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_never_5xx_and_matches_its_schema(case) -> None:
-    # "Schema-valid request rejected" is left out on purpose: business rules refuse some schema-valid input with a
-    # clear 4xx (a point outside the district, an empty photo, a blank required form field) — as they must.
+    # "Schema-valid request rejected" is left out on purpose: business rules refuse some schema-valid input
+    # with a clear 4xx (a point outside the district, an empty photo, a blank required form field) — as they
+    # must.
     case.call_and_validate(excluded_checks=[positive_data_acceptance])

@@ -1,4 +1,5 @@
-"""Every action from every state as every role: refused with 403 (role or reach) or 409 (state), nothing written."""
+"""Every action from every state as every role: refused with 403 (role or reach) or 409 (state), nothing
+written."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reference data is served from a per-process cache: this process's edits show at once, others' after the TTL."""
+"""Reference data is served from a per-process cache: this process's edits show at once, others' after the
+TTL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`civicgrid serve --workers N`: N processes with a socket each, a crashed worker replaced, SIGTERM stops all."""
+"""`civicgrid serve --workers N`: N processes with a socket each, a crashed worker replaced, SIGTERM stops
+all."""
 
 from __future__ import annotations
 

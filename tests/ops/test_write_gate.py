@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -40,11 +41,8 @@ def test_concurrent_writers_all_commit_in_turn(tmp_path: Path) -> None:
         for i in range(0, len(rows), 2)
     )
     # A failed transaction gives its turn back.
-    with factory() as s:
-        try:
-            s.execute(text("INSERT INTO missing VALUES (1)"))
-        except Exception:
-            pass
+    with factory() as s, contextlib.suppress(Exception):
+        s.execute(text("INSERT INTO missing VALUES (1)"))
     with factory() as s:
         s.execute(text("INSERT INTO t VALUES (99, 0)"))
         s.commit()

@@ -1,4 +1,5 @@
-"""Rapid response: auto-dispatch of trusted reports, duplicate merging, address-only reports, coordinate systems."""
+"""Rapid response: auto-dispatch of trusted reports, duplicate merging, address-only reports, coordinate
+systems."""
 
 from __future__ import annotations
 

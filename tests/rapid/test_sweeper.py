@@ -1,4 +1,5 @@
-"""The SLA sweeper: 黄灯 at 80 %, 红灯 when overdue, exactly once per case and level, even with two sweepers."""
+"""The SLA sweeper: 黄灯 at 80 %, 红灯 when overdue, exactly once per case and level, even with two
+sweepers."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Crash drill: kill the server with SIGKILL at random moments 20 times during sustained report submission.
 Every report that got a 2xx answer must be in the database afterwards, the integrity check and the audit chain
-must pass, and no case may be half-written (each has its report event). Retries reuse their Idempotency-Key, so a
-submission that was cut off and retried makes one case."""
+must pass, and no case may be half-written (each has its report event). Retries reuse their Idempotency-Key,
+so a submission that was cut off and retried makes one case."""
 
 from __future__ import annotations
 

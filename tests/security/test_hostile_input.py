@@ -1,5 +1,5 @@
-"""Hostile input: injection strings, path traversal, forged and oversized images, bombs, broken encodings, huge JSON.
-Each is refused with a clear 4xx or stored as inert text — never a 500, never executed."""
+"""Hostile input: injection strings, path traversal, forged and oversized images, bombs, broken encodings,
+huge JSON. Each is refused with a clear 4xx or stored as inert text — never a 500, never executed."""
 
 from __future__ import annotations
 

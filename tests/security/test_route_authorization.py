@@ -1,5 +1,5 @@
-"""Every route of the app, tried by every role that has no business with a case: none of them reads it, acts on it,
-or sees its reporter's personal data; no route answers 5xx. New routes are picked up automatically."""
+"""Every route of the app, tried by every role that has no business with a case: none of them reads it, acts
+on it, or sees its reporter's personal data; no route answers 5xx. New routes are picked up automatically."""
 
 from __future__ import annotations
 

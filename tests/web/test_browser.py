@@ -335,8 +335,9 @@ XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">{{7*7}
 
 
 def test_stored_xss_is_inert_on_every_page(browser: Any, live_server: Live) -> None:
-    """A hostile description and reporter name, shown on the command center's queue and case page, the department's
-    inbox, the leader's dashboard and the citizen's tracking page: rendered as text, never run."""
+    """A hostile description and reporter name, shown on the command center's queue and case page, the
+    department's inbox, the leader's dashboard and the citizen's tracking page: rendered as text, never
+    run."""
     import httpx
 
     lng, lat, _ = live_server.quiet_point

@@ -249,7 +249,7 @@ def reveal(case_id: RowId, request: Request, session: DbSession, actor: CurrentU
     }
 
 
-# --- Following a case by its number (public, with the query code) ---------------------------------------------
+# --- Following a case by its number (public, with the query code) -------------------------------------------
 
 
 def _tracked(session: Any, number: str, code: str | None, actor: Principal | None) -> Case:
@@ -257,13 +257,12 @@ def _tracked(session: Any, number: str, code: str | None, actor: Principal | Non
     if case is None:
         raise NotFound("案卷号不存在")
     own = actor is not None and actor.user_id is not None and case.reporter_user_id == actor.user_id
-    if not own:
-        if (
-            not code
-            or not case.query_code_hash
-            or not hmac.compare_digest(case.query_code_hash, keyed_hash("q:" + code.strip().upper()))
-        ):
-            raise NotFound("案卷号或查询码不正确")
+    if not own and (
+        not code
+        or not case.query_code_hash
+        or not hmac.compare_digest(case.query_code_hash, keyed_hash("q:" + code.strip().upper()))
+    ):
+        raise NotFound("案卷号或查询码不正确")
     return case
 
 
@@ -319,7 +318,7 @@ def rate_tracked(
     return {"number": case.number, "rating": case.rating}
 
 
-# --- Photos ----------------------------------------------------------------------------------------------------
+# --- Photos -------------------------------------------------------------------------------------------------
 
 
 @router.post("/attachments", response_model=AttachmentOut, status_code=201, summary="上传照片")

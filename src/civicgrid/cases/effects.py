@@ -160,7 +160,8 @@ def dispatch(c: Ctx) -> State:
     case.last_dispatched_at = c.now
     if first:
         case.dispatched_at = c.now
-    # The disposal clock starts at dispatch; a re-dispatch after a wrong dispatch gives the new department a fresh limit.
+    # The disposal clock starts at dispatch; a re-dispatch after a wrong dispatch gives the new department a
+    # fresh limit.
     if first or case.state == State.returned:
         case.due_at = deadlines.disposal_due(c.now, cat.limit_text)
     case.stage_due_at = None
@@ -250,8 +251,8 @@ def close(c: Ctx) -> State:
     elif case.state != State.checked:
         raise IllegalTransition("只有核查通过的案卷才能正常结案；如需特殊结案请选择特殊结案并填写说明")
     else:
-        # 按期 is judged on the department's disposal (its last feedback) against the due time, extensions included;
-        # the command center's own check/close stages are measured separately (按期核查).
+        # 按期 is judged on the department's disposal (its last feedback) against the due time, extensions
+        # included; the command center's own check/close stages are measured separately (按期核查).
         done = case.feedback_at or c.now
         case.close_type = "overdue" if case.due_at is not None and done > case.due_at else "normal"
     case.closed_at = c.now
@@ -320,7 +321,8 @@ SWEEP_LEVELS = {"warning": 1, "overdue": 2}
 
 
 def supervise(c: Ctx) -> State:
-    """督办 by a leader, or by the SLA sweeper at 黄灯 (warning) / 红灯 (overdue) — once per case, level and due time."""
+    """督办 by a leader, or by the SLA sweeper at 黄灯 (warning) / 红灯 (overdue) — once per case, level and
+    due time."""
     case, level = c.case, c.data.level
     if level != "leader" and c.role != "system":
         raise InvalidInput("预警与超期督办由系统自动发出")

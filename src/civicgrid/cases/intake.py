@@ -1,5 +1,5 @@
-"""Intake (信息收集): a report becomes a case — validated, located, classified, numbered, recorded — and then the
-rapid-response steps run: merge with a duplicate, or register and dispatch automatically when trusted."""
+"""Intake (信息收集): a report becomes a case — validated, located, classified, numbered, recorded — and then
+the rapid-response steps run: merge with a duplicate, or register and dispatch automatically when trusted."""
 
 from __future__ import annotations
 

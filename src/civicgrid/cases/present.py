@@ -52,8 +52,8 @@ def names(session: Session) -> Names:
 
 
 def light(case: Case, now: datetime, working: bool = True) -> str:
-    """Traffic light of the disposal clock: red overdue, yellow past 80 % of the limit (on the working clock for
-    working-unit limits), green otherwise; none once disposal is over or the case is parked."""
+    """Traffic light of the disposal clock: red overdue, yellow past 80 % of the limit (on the working clock
+    for working-unit limits), green otherwise; none once disposal is over or the case is parked."""
     if case.state not in DISPOSAL_CLOCK_STATES or case.due_at is None or case.held:
         return "none"
     if now > case.due_at:

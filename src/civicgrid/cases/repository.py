@@ -30,7 +30,7 @@ class CaseFilter:
     number: str | None = None
 
 
-def _apply(q: Select[tuple[Case]], f: CaseFilter, now: datetime) -> Select[tuple[Case]]:
+def _apply(q: Select[Case], f: CaseFilter, now: datetime) -> Select[Case]:
     if f.states:
         q = q.where(Case.state.in_(f.states))
     if f.category_code:

@@ -1,9 +1,9 @@
 """The one function that changes a case's state.
 
-``transition(session, case, action, actor, data)`` checks the role, the actor's reach over the case, the state and
-the action's own conditions; then applies the action's effect (stage timestamps, due times, counters), sets the new
-state and appends an event — all in the caller's transaction. It raises before writing anything when refused.
-The web forms, the JSON API, Open311, the CLI, auto-dispatch and the SLA sweeper all call it.
+``transition(session, case, action, actor, data)`` checks the role, the actor's reach over the case, the state
+and the action's own conditions; then applies the action's effect (stage timestamps, due times, counters),
+sets the new state and appends an event — all in the caller's transaction. It raises before writing anything
+when refused. The web forms, the JSON API, Open311, the CLI, auto-dispatch and the SLA sweeper all call it.
 """
 
 from __future__ import annotations

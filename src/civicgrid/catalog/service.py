@@ -10,7 +10,8 @@ from civicgrid.models import Category, Department
 
 
 def load_reference_data(session: Session) -> tuple[int, int]:
-    """Insert or update departments and categories from the shipped CSV files. Returns (departments, categories)."""
+    """Insert or update departments and categories from the shipped CSV files.
+    Returns (departments, categories)."""
     depts = {d.code: d for d in session.scalars(select(Department))}
     seed_depts = load_seed_departments()
     for sd in seed_depts:
@@ -21,14 +22,14 @@ def load_reference_data(session: Session) -> tuple[int, int]:
     cats = {c.code: c for c in session.scalars(select(Category))}
     seed_cats = load_seed_categories()
     for sc in seed_cats:
-        row = cats.get(sc.code) or Category(code=sc.code)
-        row.kind, row.major_code, row.major_name, row.name = sc.kind, sc.major_code, sc.major_name, sc.name
-        row.limit_amount, row.limit_unit, row.urgent = float(sc.limit_amount), sc.limit_unit, sc.urgent
-        row.department_code = sc.department_code
-        row.register_condition, row.close_condition = sc.register_condition, sc.close_condition
-        row.keywords, row.source = "|".join(sc.keywords), sc.source
-        if row.attributes is None:
-            row.attributes = []
-        session.add(row)
+        cat = cats.get(sc.code) or Category(code=sc.code)
+        cat.kind, cat.major_code, cat.major_name, cat.name = sc.kind, sc.major_code, sc.major_name, sc.name
+        cat.limit_amount, cat.limit_unit, cat.urgent = float(sc.limit_amount), sc.limit_unit, sc.urgent
+        cat.department_code = sc.department_code
+        cat.register_condition, cat.close_condition = sc.register_condition, sc.close_condition
+        cat.keywords, cat.source = "|".join(sc.keywords), sc.source
+        if cat.attributes is None:
+            cat.attributes = []
+        session.add(cat)
     session.flush()
     return len(seed_depts), len(seed_cats)

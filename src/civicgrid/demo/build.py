@@ -1,5 +1,5 @@
-"""``civicgrid init --demo``: a believable district — generated geometry for 320508 姑苏区, departments and street
-offices, routing rules for every category, an account for every role, and a year of history."""
+"""``civicgrid init --demo``: a believable district — generated geometry for 320508 姑苏区, departments and
+street offices, routing rules for every category, an account for every role, and a year of history."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from civicgrid.geo.district import DistrictPlan
 from civicgrid.models import Case, Category, Department, User, utcnow
 from civicgrid.org.auth import principal_of
 from civicgrid.org.roles import SYSTEM, Principal
-from civicgrid.sla.clock import Limit
+from civicgrid.sla.clock import Limit, Unit
 from civicgrid.sla.deadlines import get_clock
 
 SOURCES = (("inspector", 0.55), ("citizen", 0.2), ("hotline", 0.2), ("sensor", 0.05))
@@ -213,7 +213,7 @@ def _play(
             [rng.uniform(0.1, 0.8), rng.uniform(0.8, 1.0), rng.uniform(1.0, 2.5)], [0.82, 0.1, 0.08]
         )[0]
         limit_min = clock.limit_minutes(Limit(cat.limit_amount, cat.limit_unit))  # type: ignore[arg-type]
-        unit = "wh" if cat.limit_unit in ("wh", "wd") else "h"
+        unit: Unit = "wh" if cat.limit_unit in ("wh", "wd") else "h"
         due_step = clock.add(st.t, Limit(max(1.0, limit_min * frac) / 60.0, unit))
         if not st.at(due_step, "feedback", handler, {"note": "已按要求处置完毕，附处置后照片"}):
             late = case.due_at + timedelta(hours=2) if case.due_at else None

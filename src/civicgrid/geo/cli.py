@@ -57,7 +57,8 @@ def locate(
         typer.echo(json.dumps(out, ensure_ascii=False))
     else:
         Console().print(
-            f"网格 {loc.grid_code}　{out['street_name']} {out['community_name']}　（WGS84 {out['lng']}, {out['lat']}）"
+            f"网格 {loc.grid_code}　{out['street_name']} {out['community_name']}　"
+            f"（WGS84 {out['lng']}, {out['lat']}）"
         )
 
 

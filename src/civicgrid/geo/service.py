@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import cast
 
 from shapely.geometry import shape
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicgrid.errors import InvalidInput, NotFound, OutsideDistrict
 from civicgrid.geo.address import AddressMatch, AddressMatcher
-from civicgrid.geo.crs import to_wgs84
+from civicgrid.geo.crs import Crs, to_wgs84
 from civicgrid.geo.district import Area as PlanArea
 from civicgrid.geo.district import Road as PlanRoad
 from civicgrid.geo.locator import GridLocator
@@ -88,7 +89,8 @@ def locator_for(session: Session, generation_id: int) -> GridLocator:
 
 
 def split_codes(grid_code: str, grid_digits: int) -> tuple[str, str]:
-    """(community_code, street_code) of a unit grid code (6 district + 3 street + 3 community + grid digits)."""
+    """(community_code, street_code) of a unit grid code
+    (6 district + 3 street + 3 community + grid digits)."""
     return grid_code[:12], grid_code[:9]
 
 
@@ -100,7 +102,7 @@ def validate_point(lng: float, lat: float) -> None:
 def locate(session: Session, lng: float, lat: float, crs: str = "wgs84") -> Location:
     validate_point(lng, lat)
     try:
-        wlng, wlat = to_wgs84(lng, lat, crs)  # type: ignore[arg-type]
+        wlng, wlat = to_wgs84(lng, lat, cast(Crs, crs))
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     gen = active_generation(session)
@@ -135,11 +137,11 @@ def address_matcher(session: Session, generation_id: int) -> AddressMatcher:
                     PlanArea(a.code, a.name, lvl, a.parent_code, shape(a.geometry))
                     for a in areas
                     if a.level == lvl
-                ]  # type: ignore[arg-type]
+                ]
                 for lvl in ("district", "street", "community")
             }
             roads = [
-                PlanRoad(r.name, shape(r.geometry), tuple(r.community_codes))  # type: ignore[arg-type]
+                PlanRoad(r.name, shape(r.geometry), tuple(r.community_codes))
                 for r in session.scalars(select(Road).where(Road.generation_id == generation_id))
             ]
             district = plain["district"][0] if plain["district"] else None
@@ -150,12 +152,14 @@ def address_matcher(session: Session, generation_id: int) -> AddressMatcher:
 
 
 def locate_address(session: Session, text: str) -> tuple[Location, AddressMatch]:
-    """Place a report from address text alone. Below the confidence threshold the caller must place it on the map."""
+    """Place a report from address text alone. Below the confidence threshold the caller must place it on the
+    map."""
     gen = active_generation(session)
     match = address_matcher(session, gen.id).match(text)
     if match.lng is None or match.lat is None or match.confidence < ADDRESS_MIN_CONFIDENCE:
         raise InvalidInput(
-            f"无法根据地址准确定位（可信度 {match.confidence:.2f}）：请在地图上选择位置或补充街道、社区、道路名称",
+            f"无法根据地址准确定位（可信度 {match.confidence:.2f}）："
+            "请在地图上选择位置或补充街道、社区、道路名称",
             address_confidence=match.confidence,
             address_reason=match.reason,
         )

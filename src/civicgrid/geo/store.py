@@ -1,14 +1,15 @@
-"""Storing a grid generation: from the demo plan or from imported grid records. Each import is a new generation;
-activating it leaves old cases pointing at the generation they were located against."""
+"""Storing a grid generation: from the demo plan or from imported grid records. Each import is a new
+generation; activating it leaves old cases pointing at the generation they were located against."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from shapely import unary_union
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from civicgrid.geo import service
@@ -16,6 +17,11 @@ from civicgrid.geo.crs import area_m2
 from civicgrid.geo.district import DistrictPlan
 from civicgrid.geo.grid_import import GridRecord
 from civicgrid.models import Area, GridGeneration, Road
+
+
+def _table(model: type[Area] | type[Road]) -> Table:
+    """The model's table, for plain bulk inserts (thousands of rows; no ORM objects needed)."""
+    return cast(Table, model.__table__)
 
 
 def _area_row(
@@ -67,9 +73,9 @@ def store_plan(
     ):
         for a in areas:
             rows.append(_area_row(gen.id, level, a.code, a.name, a.parent_code, a.geometry))
-    session.execute(Area.__table__.insert(), rows)
+    session.execute(_table(Area).insert(), rows)
     session.execute(
-        Road.__table__.insert(),
+        _table(Road).insert(),
         [
             {
                 "generation_id": gen.id,
@@ -134,5 +140,5 @@ def store_import(
                 gen.id, "district", d, district_name or d, None, unary_union([g.geometry for g in grids])
             )
         )
-    session.execute(Area.__table__.insert(), rows)
+    session.execute(_table(Area).insert(), rows)
     return gen

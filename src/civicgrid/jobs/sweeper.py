@@ -1,10 +1,12 @@
-"""The SLA sweeper: marks 黄灯 (80 % of the disposal limit used) and 红灯 (overdue) cases with a supervision record and
-notifies the department (and, when overdue, the leaders) — exactly once per case, level and due time.
+"""The SLA sweeper: marks 黄灯 (80 % of the disposal limit used) and 红灯 (overdue) cases with a supervision
+record and notifies the department (and, when overdue, the leaders) — exactly once per case, level and due
+time.
 
-It acts through the case engine (``transition(case, "supervise", SYSTEM, level=...)``), works from the stored state
-(``warning_level`` below what the clock says), not from a time window, so a missed beat is caught up by the next one.
-Several server processes may run it: on PostgreSQL an advisory lock decides who sweeps; on SQLite the write
-transaction (BEGIN IMMEDIATE) serialises sweepers. A unique key on the supervision row is the last guard.
+It acts through the case engine (``transition(case, "supervise", SYSTEM, level=...)``), works from the stored
+state (``warning_level`` below what the clock says), not from a time window, so a missed beat is caught up by
+the next one. Several server processes may run it: on PostgreSQL an advisory lock decides who sweeps; on
+SQLite the write transaction (BEGIN IMMEDIATE) serialises sweepers. A unique key on the supervision row is the
+last guard.
 """
 
 from __future__ import annotations

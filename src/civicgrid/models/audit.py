@@ -22,7 +22,8 @@ class ChainHead(Base):
 
 
 class SecurityEvent(Base):
-    """Login, failed login, reveal of personal data, role change, API key use, export — append-only and chained."""
+    """Login, failed login, reveal of personal data, role change, API key use, export — append-only and
+    chained."""
 
     __tablename__ = "security_events"
 

@@ -149,7 +149,8 @@ class Attachment(Base):
 
 
 class Supervision(Base):
-    """督办: a supervision note on a case (by a leader, or by the sweeper at 黄灯/红灯, once per case and level)."""
+    """督办: a supervision note on a case (by a leader, or by the sweeper at 黄灯/红灯, once per case and
+    level)."""
 
     __tablename__ = "supervisions"
     __table_args__ = (UniqueConstraint("dedupe_key", name="uq_supervisions_dedupe_key"),)

@@ -14,7 +14,8 @@ AREA_LEVELS = ("district", "street", "community", "grid")
 
 
 class GridGeneration(Base):
-    """One version of the district's geography. Exactly one generation is active; cases keep the one they used."""
+    """One version of the district's geography. Exactly one generation is active; cases keep the one they
+    used."""
 
     __tablename__ = "grid_generations"
 

@@ -12,7 +12,8 @@ from civicgrid.models.base import Base, utcnow
 
 
 class IdempotencyKey(Base):
-    """The answer given to a submission with an ``Idempotency-Key``; a retry with the same key gets it again."""
+    """The answer given to a submission with an ``Idempotency-Key``; a retry with the same key gets it
+    again."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_keys_scope_key"),)

@@ -171,7 +171,8 @@ def post_update(
     return PostedUpdate(event, case)
 
 
-# A department-bound client's statuses, mapped onto the case engine's actions (state → actions to take in order).
+# A department-bound client's statuses, mapped onto the case engine's actions (state → actions to take in
+# order).
 APPLIED: dict[str, dict[str, tuple[str, ...]]] = {
     "IN_PROGRESS": {"dispatched": ("sign",)},
     "ACTION_SCHEDULED": {"dispatched": ("sign",)},
@@ -187,7 +188,8 @@ def _apply_as_department(
     session: Session, case: Case, client: ApiClient, status: str, description: str, now: datetime
 ) -> CaseEvent | None:
     """When the client is bound to the case's department, take the mapped actions through the case engine as
-    that department's handler; otherwise (or when no action applies in this state) return None: a note is kept."""
+    that department's handler; otherwise (or when no action applies in this state) return None: a note is
+    kept."""
     if client.department_id is None or case.department_id != client.department_id:
         return None
     steps = APPLIED.get(status, {}).get(case.state)

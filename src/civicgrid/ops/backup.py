@@ -72,8 +72,8 @@ def backup(url: str, out: Path, uploads: Path | None = None) -> list[Path]:
 def restore(
     url: str, backup_file: Path, uploads_archive: Path | None = None, uploads: Path | None = None
 ) -> None:
-    """Restore a database backup over ``url`` (the server must be stopped). PostgreSQL: into an existing empty or
-    to-be-cleaned database (``pg_restore --clean``)."""
+    """Restore a database backup over ``url`` (the server must be stopped). PostgreSQL: into an existing empty
+    or to-be-cleaned database (``pg_restore --clean``)."""
     if not backup_file.is_file():
         raise InvalidInput(f"备份文件不存在：{backup_file}")
     if url.startswith("sqlite"):

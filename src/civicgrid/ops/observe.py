@@ -69,7 +69,8 @@ def _route_of(scope: dict[str, Any]) -> str:
 
 
 class Observe:
-    """Adds X-Request-ID and security headers to every response, counts and times requests by route template."""
+    """Adds X-Request-ID and security headers to every response, counts and times requests by route
+    template."""
 
     def __init__(self, app: Any) -> None:
         self.app = app

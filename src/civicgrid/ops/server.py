@@ -1,4 +1,5 @@
-"""`civicgrid serve`: one uvicorn server per worker process, each listening on its own ``SO_REUSEPORT`` socket.
+"""`civicgrid serve`: one uvicorn server per worker process, each listening on its own ``SO_REUSEPORT``
+socket.
 
 uvicorn's own ``--workers`` share one listening socket and whichever worker is awake first accepts. A few
 long-lived keep-alive connections (nginx's upstream pool, a load tester) can then all land on one worker while
@@ -38,7 +39,8 @@ def _socket(opts: ServeOptions) -> socket.socket:
 
 
 def check_port(opts: ServeOptions) -> None:
-    """Fail early, in the parent, with the operating system's reason (the port is taken, the host is wrong)."""
+    """Fail early, in the parent, with the operating system's reason (the port is taken, the host is
+    wrong)."""
     _socket(opts).close()  # bound, never listening: it takes no connections
 
 

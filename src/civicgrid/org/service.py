@@ -63,7 +63,8 @@ def create_user(
 
 
 def enable_totp(session: Session, username: str) -> str:
-    """Turn on the TOTP second factor for a user; returns the provisioning URI (shown once, for the phone app)."""
+    """Turn on the TOTP second factor for a user; returns the provisioning URI (shown once, for the phone
+    app)."""
     import pyotp
 
     from civicgrid.security import pii

@@ -1,5 +1,6 @@
 """Hash chains over append-only tables: each row carries the hash of the previous row, so an edited or deleted
-row breaks the chain. Appending locks the chain's head row, which serialises appends and keeps the chain linear."""
+row breaks the chain. Appending locks the chain's head row, which serialises appends and keeps the chain
+linear."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def _locked_head(session: Session, chain: str) -> ChainHead | None:
 
 
 def next_link(session: Session, chain: str, payload: Mapping[str, Any]) -> tuple[int, str, str]:
-    """Reserve the next link of ``chain`` for ``payload``: returns (seq, prev_hash, hash) and moves the head."""
+    """Reserve the next link of ``chain`` for ``payload``: returns (seq, prev_hash, hash) and moves the
+    head."""
     head = _locked_head(session, chain)
     if head is None:
         head = ChainHead(name=chain, seq=0, last_hash=GENESIS)
@@ -71,7 +73,8 @@ class ChainProblem:
 def verify_rows(
     chain: str, rows: Iterable[tuple[int, str, str, Mapping[str, Any]]], head: ChainHead | None
 ) -> list[ChainProblem]:
-    """Check rows given as (chain_seq, prev_hash, hash, payload) in seq order against each other and the head."""
+    """Check rows given as (chain_seq, prev_hash, hash, payload) in seq order against each other and the
+    head."""
     problems: list[ChainProblem] = []
     expected_seq = 1
     prev = GENESIS

@@ -40,8 +40,9 @@ def deadline(
     clock = get_clock()
     due = clock.add(begin, limit).astimezone(tz)
     uncovered = sorted(y for y in {begin.year, due.year} if not clock.calendar.covered(y))
+    code = category_code.upper() if category_code.upper() in cats else None
     out = {
-        "category_code": category_code.upper() if category_code.upper() in cats else None,
+        "category_code": code,
         "limit": str(limit),
         "limit_label": limit.label,
         "start": begin.astimezone(tz).isoformat(),
@@ -50,14 +51,16 @@ def deadline(
     }
     if uncovered:
         err.print(
-            f"[yellow]警告：{'、'.join(map(str, uncovered))} 年的法定节假日数据尚未收录，按周一至周五推算，请补充调休表。[/yellow]"
+            f"[yellow]警告：{'、'.join(map(str, uncovered))} 年的法定节假日数据尚未收录，"
+            "按周一至周五推算，请补充调休表。[/yellow]"
         )
     if json_out:
         typer.echo(json.dumps(out, ensure_ascii=False))
     else:
-        name = cats[out["category_code"]].name if out["category_code"] else ""
+        name = cats[code].name if code else ""
         Console().print(
-            f"{out['category_code'] or ''} {name} 时限 {limit.label}：自 {begin.astimezone(tz):%Y-%m-%d %H:%M} 起，期限 {due:%Y-%m-%d %H:%M}"
+            f"{out['category_code'] or ''} {name} 时限 {limit.label}："
+            f"自 {begin.astimezone(tz):%Y-%m-%d %H:%M} 起，期限 {due:%Y-%m-%d %H:%M}"
         )
 
 
