@@ -79,6 +79,9 @@ def session(db: object) -> Iterator[Session]:
     from civicgrid.geo import service
 
     refcache.invalidate()  # nothing cached from another test's rolled-back rows
+    from civicgrid.cases import tracking
+
+    tracking.clients.clear()  # wrong tracking codes of earlier tests do not count against this one
     engine = db
     conn = engine.connect()  # type: ignore[attr-defined]
     trans = conn.begin()
@@ -124,5 +127,9 @@ def client(session: Session) -> Iterator[object]:
             raise
 
     app.dependency_overrides[get_session] = request_session
+    # Security-log writes made in their own short transaction (exports) land in the test's transaction.
+    from civicgrid.security.exportlog import get_writer
+
+    app.dependency_overrides[get_writer] = lambda: lambda work: work(session)
     with TestClient(app, raise_server_exceptions=True) as c:
         yield c

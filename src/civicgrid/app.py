@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,8 +12,10 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from civicgrid import __version__, problems
+from civicgrid.jsonbody import JsonBody
 from civicgrid.limits import BodyLimit
 from civicgrid.ops.observe import Observe, configure_logging
+from civicgrid.security.csrf import CsrfGuard
 from civicgrid.settings import get_settings
 
 # Domains that mount their own routes (and error renderers): a module with ``install(app)``.
@@ -25,7 +28,8 @@ DOMAIN_ROUTERS = (
 
 
 def _warm_up() -> None:
-    """Build the spatial index before the first report arrives (a restarted server answers at full speed)."""
+    """Build the spatial index before the first report arrives (a restarted server answers at full speed, and
+    no report builds it while it holds SQLite's write turn)."""
     from civicgrid.db import session_factory
     from civicgrid.errors import AppError
     from civicgrid.geo.service import active_generation, locator_for
@@ -35,6 +39,18 @@ def _warm_up() -> None:
             locator_for(session, active_generation(session).id)
     except AppError:
         pass  # no grids yet: /readyz says so
+
+
+def _warm_classifier() -> None:
+    """Load the classifier (and, with its first prediction, the word segmenter: seconds) in the background,
+    so the first report without a category does not load it while it holds the write turn, and start-up is
+    not delayed by it."""
+    try:
+        from civicgrid.classify.model import Classifier
+
+        Classifier.load().predict_one("井盖缺失")
+    except (ImportError, OSError):
+        pass  # intake classifies without it (cases/intake.py)
 
 
 @asynccontextmanager
@@ -50,6 +66,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # worker for ~100 ms, perhaps while it holds SQLite's write lock (docs/benchmarks.md, load test).
         gc.collect()
         gc.freeze()
+        threading.Thread(target=_warm_classifier, name="civicgrid-warm-classifier", daemon=True).start()
     # Database work runs on a few threads per process: Python runs one thread at a time, and a writer holding
     # SQLite's write lock should not wait behind many readers of its own process (docs/deployment.md).
     anyio.to_thread.current_default_thread_limiter().total_tokens = s.threads_per_worker
@@ -88,7 +105,13 @@ def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
         importlib.import_module(module).install(app)
 
     app.include_router(ops_router)
+    # JSON and form bodies get a small limit and a strict parse (off the event loop when large).
+    app.add_middleware(
+        JsonBody, max_bytes=get_settings().max_json_bytes, inline_bytes=get_settings().json_inline_bytes
+    )
     # Multipart reports carry up to nine photos.
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_upload_bytes * 10)
+    # Cross-site requests to /api and /open311 are refused before any body is read (security/csrf.py).
+    app.add_middleware(CsrfGuard)
     app.add_middleware(Observe)
     return app

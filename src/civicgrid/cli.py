@@ -66,6 +66,10 @@ def init(
         get_engine().dispose()
         for p in (path, Path(str(path) + "-wal"), Path(str(path) + "-shm")):
             p.unlink(missing_ok=True)
+        from civicgrid.security.anchors import retire_anchor_file
+
+        if retired := retire_anchor_file():  # its checkpoints anchored the database just deleted
+            err.print(f"旧数据库的审计锚点已另存为 {retired}")
     upgrade(s.database_url)
     with unit_of_work() as session:
         if session.scalar(select(func.count()).select_from(GridGeneration)) and demo:
@@ -104,19 +108,31 @@ def serve(
         int | None, typer.Option(min=1, max=64, help="每个进程处理数据库请求的线程数（默认取设置，2）")
     ] = None,
     access_log: Annotated[bool, typer.Option(help="逐条记录访问日志（生产环境通常由 nginx 记录）")] = False,
+    insecure_demo: Annotated[
+        bool, typer.Option("--insecure-demo", help="允许用公开的默认密钥在非本机地址上演示（不安全）")
+    ] = False,
 ) -> None:
     """启动 Web 服务（界面与接口）。"""
     import os
 
-    import uvicorn
-
-    from civicgrid.ops.server import ServeOptions, check_port
+    from civicgrid.ops.server import ServeOptions, check_port, run_one
     from civicgrid.ops.server import run as run_workers
     from civicgrid.settings import get_settings
 
     if threads is not None:  # worker processes read their settings from the environment
         os.environ["CIVICGRID_THREADS_PER_WORKER"] = str(threads)
         get_settings.cache_clear()
+
+    from civicgrid.security.exposure import insecure_bind_reason
+
+    unsafe = insecure_bind_reason(host, get_settings().secret_key)
+    if unsafe and not insecure_demo:
+        raise _fail(unsafe, code=2)
+    if unsafe:
+        err.print(
+            "[bold red]警告：--insecure-demo 已生效，正用公开的默认密钥对外提供服务，"
+            "切勿录入真实数据！[/bold red]"
+        )
 
     opts = ServeOptions(host, port, access_log)
     if workers > 1:
@@ -126,7 +142,7 @@ def serve(
             raise typer.BadParameter(f"无法监听 {host}:{port}：{exc.strerror}", param_hint="--port") from None
     console.print(f"CivicGrid 运行于 http://{host}:{port}/ （接口文档 /docs）")
     if workers == 1:
-        uvicorn.run("civicgrid.asgi:app", host=host, port=port, log_level="info", access_log=access_log)
+        run_one(opts)  # uvicorn, with the request-head deadline (ops/server.py)
     else:
         run_workers(opts, workers)
 
@@ -282,6 +298,7 @@ DOMAIN_COMMANDS = (
     "civicgrid.security.cli",
     "civicgrid.analytics.cli",
     "civicgrid.ops.cli",
+    "civicgrid.storage.cli",
 )
 for _module in DOMAIN_COMMANDS:
     importlib.import_module(_module).register(app)

@@ -5,12 +5,16 @@ SQLite runs in WAL mode with foreign keys on and a busy timeout. Python's sqlite
 on its own, which breaks SAVEPOINTs; we take that over (the documented SQLAlchemy recipe) and begin write
 sessions with ``BEGIN IMMEDIATE`` so that two writers queue on the busy timeout instead of failing on a lock
 upgrade.
+
+A request's session is made for reads; ``write_unit`` turns it into a writer for one stretch of work in one
+thread (see deps.run_write): the write turn is then taken and given back in that same thread.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -24,6 +28,8 @@ from civicgrid import refcache  # noqa: F401  (its watcher empties caches on ref
 from civicgrid.settings import get_settings
 from civicgrid.sqlite_gate import WriteGate
 
+_gates: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
+
 
 def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
@@ -33,7 +39,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
         )
-        _configure_sqlite(engine, busy_timeout_ms, WriteGate(path if path and path != ":memory:" else None))
+        gate = WriteGate(path if path and path != ":memory:" else None)
+        _configure_sqlite(engine, busy_timeout_ms, gate)
+        _gates[engine] = gate
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -108,6 +116,37 @@ def session_factory(engine: Engine | None = None, *, write: bool = True) -> sess
         else engine
     )
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False)
+
+
+def write_gate(engine: Engine) -> WriteGate | None:
+    """The queue of the writers of ``engine``'s SQLite database; None where none is needed (PostgreSQL)."""
+    return _gates.get(engine)
+
+
+@contextmanager
+def write_unit(session: Session) -> Iterator[Session]:
+    """A request's write, in the calling thread: the (read) session becomes a writer — on SQLite its next
+    transaction begins with ``BEGIN IMMEDIATE`` and takes the write turn — and commits when the block ends
+    (rolls back on any error), which gives the turn back in this same thread; afterwards it reads again, so
+    nothing run later (in another thread) can take the turn by accident. Sessions bound to something other
+    than a SQLite engine (PostgreSQL, a test's connection) only get the commit or rollback."""
+    read_bind = session.bind
+    switch = isinstance(read_bind, Engine) and read_bind.dialect.name == "sqlite"
+    if switch:
+        assert isinstance(read_bind, Engine)
+        if session.in_transaction():
+            session.commit()  # what the request's dependencies read: a deferred transaction, nothing to keep
+            session.expire_all()  # the write acts on the rows as they are now, not as they were read
+        session.bind = read_bind.execution_options(sqlite_immediate=True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        if switch:
+            session.bind = read_bind
 
 
 @contextmanager

@@ -74,3 +74,16 @@ class UnsupportedMedia(AppError):
     status = 415
     code = "unsupported_media"
     title = "文件类型不支持"
+
+
+class TooManyAttempts(AppError):
+    """Too many failed attempts (e.g. wrong tracking codes): refused until ``retry_after`` seconds pass."""
+
+    status = 429
+    code = "too_many_attempts"
+    title = "请求过于频繁"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, retry_after=self.retry_after)
+        self.headers = {"Retry-After": str(self.retry_after)}

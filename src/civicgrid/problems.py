@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civicgrid import validation
 from civicgrid.errors import AppError
 
 PROBLEM_JSON = "application/problem+json"
@@ -64,6 +65,7 @@ _PROBLEM_TEXT = {
     413: "内容过大",
     415: "文件类型不支持",
     422: "输入不合法",
+    429: "请求过于频繁",
 }
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {
@@ -102,17 +104,16 @@ def _other_renderer(request: Request) -> Any:
     return None
 
 
+def render_for(request: Request, status: int, title: str, detail: str, code: str) -> Response:
+    """An error answered outside the exception handlers (by a middleware), in the renderer of its path."""
+    render = _other_renderer(request)
+    if render:
+        return cast(Response, render(request, status, detail, code))
+    return problem(status, title, detail, code, request.url.path)
+
+
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
-    errors = []
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "请求体"
-        msg = str(err.get("msg", ""))
-        if err.get("type") == "json_invalid":
-            msg = "请求体不是有效的 JSON（或不是 UTF-8 编码）"
-        parts.append(f"{loc}：{msg}")
-        errors.append({"field": loc, "message": msg, "type": err.get("type")})
-    return "；".join(parts), errors
+    return validation.summarize(exc.errors())  # never the input: see validation.py
 
 
 def install(app: FastAPI) -> None:
@@ -120,8 +121,11 @@ def install(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> Any:
         render = _other_renderer(request)
         if render:
-            return render(request, exc.status, exc.message, exc.code)
-        return problem(exc.status, exc.title, exc.message, exc.code, request.url.path, **exc.extra)
+            response = render(request, exc.status, exc.message, exc.code)
+        else:
+            response = problem(exc.status, exc.title, exc.message, exc.code, request.url.path, **exc.extra)
+        response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Any:

@@ -1,5 +1,5 @@
 """Per-process caches of reference data: category and department names, the active grid generation, the
-Open311 service list, who a logged-in user is.
+Open311 service list, who a logged-in user is (with their token version and revoked tokens).
 
 These rows change a few times a year but are read on almost every request. A cached value lives for
 ``settings.reference_cache_s`` seconds (5 by default), so an edit made by another worker process shows up
@@ -27,6 +27,7 @@ REFERENCE_TABLES = (
     "users",
     "user_roles",
     "user_grids",
+    "revoked_tokens",
     "api_clients",
     "grid_generations",
     "areas",

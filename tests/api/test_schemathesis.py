@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from civicgrid.app import DOMAIN_ROUTERS, create_app
 from civicgrid.deps import get_session
+from civicgrid.security.exportlog import get_writer
 
 _current: dict[str, Session] = {}
 
@@ -33,6 +34,7 @@ def _request_session() -> Iterator[Session]:
 
 app = create_app(tuple(d for d in DOMAIN_ROUTERS if d != "civicgrid.web.routes"))
 app.dependency_overrides[get_session] = _request_session
+app.dependency_overrides[get_writer] = lambda: lambda work: work(_current["session"])
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -68,9 +68,17 @@ def test_huge_description(client, session, point) -> None:
         client,
         session,
         422,
-        json={"description": "垃" * (10 * 1024 * 1024 // 3), "lng": point.lng, "lat": point.lat},
+        json={"description": "垃" * 4001, "lng": point.lng, "lat": point.lat},
     )
     assert "description" in body["detail"]
+    # A body past the JSON limit (max_json_bytes, 1 MB) is refused before it is parsed.
+    body = _bad(
+        client,
+        session,
+        413,
+        json={"description": "垃" * (10 * 1024 * 1024 // 3), "lng": point.lng, "lat": point.lat},
+    )
+    assert "内容超过" in body["detail"]
 
 
 def test_invalid_utf8(client, session) -> None:

@@ -61,7 +61,7 @@ def _set(detail: dict[str, Any]) -> set[str]:
 
 def test_happy_path_citizen_report_to_rating(client, session) -> None:
     rep = _report(client, session)
-    assert rep["state"] == "received" and rep["outcome"] == "queued" and len(rep["query_code"]) == 6
+    assert rep["state"] == "received" and rep["outcome"] == "queued" and len(rep["query_code"]) == 11
     assert rep["number"].startswith("E0102") and len(rep["number"]) == 17
     cid = rep["id"]
     d = act(client, session, cid, "send_verify", "operator")

@@ -24,11 +24,13 @@ def test_login_returns_an_expiring_bearer_token(client, session) -> None:
 
 
 def test_wrong_password_then_lockout_is_recorded(client, session) -> None:
+    refused = "用户名或密码错误（连续输错 5 次，账号将锁定 15 分钟）"
     for _ in range(5):
         r = _login(client, "operator2", "wrong-password")
-        assert r.status_code == 401 and r.json()["detail"] == "用户名或密码错误"
+        assert r.status_code == 401 and r.json()["detail"] == refused
     r = _login(client, "operator2", "civicgrid2026")
-    assert r.status_code == 401 and "锁定" in r.json()["detail"]
+    # Locked: the same words as any refusal (a different answer would tell a guesser the account exists).
+    assert r.status_code == 401 and r.json()["detail"] == refused
     kinds = [e.kind for e in session.scalars(select(SecurityEvent).order_by(SecurityEvent.chain_seq))][-6:]
     assert kinds == ["login_failed"] * 5 + ["login_locked"]
 

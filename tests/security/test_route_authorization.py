@@ -45,7 +45,7 @@ def foreign_case(client, session):
     att = client.post(
         "/api/v1/attachments",
         files={"file": ("a.jpg", buf.getvalue(), "image/jpeg")},
-        headers=auth(session, "operator"),
+        headers=auth(session, "handler_sz"),  # only the uploader may attach it (issue 11, defect 12)
     ).json()["id"]
     advance(
         session,

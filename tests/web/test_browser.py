@@ -137,7 +137,7 @@ def test_closed_loop_by_clicking(browser: Any, live_server: Live, photo_file: Pa
         number = s.page.inner_text("#case-number").strip()
         code = s.page.inner_text("#query-code").strip()
         assert re.fullmatch(r"[CE]\d{4}\d{8}\d{4}", number), number
-        assert re.fullmatch(r"[0-9A-F]{6}", code), code
+        assert re.fullmatch(r"[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}", code), code
         assert s.page.inner_text(".receipt .badge") == "待受理"
         s.shot("report-done")
 

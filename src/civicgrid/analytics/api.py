@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from civicgrid.analytics import exports, queries, service
 from civicgrid.analytics.settings import get_analytics_settings
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.cases.states import State
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, UnitOfWorkRoute
+from civicgrid.fields import SaneDateTime
 from civicgrid.models import utcnow
 from civicgrid.org.auth import CurrentUser, require_roles
 from civicgrid.org.roles import Principal
+from civicgrid.replica import ReadSession
+from civicgrid.security.exportlog import SecurityLog, log_http_export
 
 LeaderUser = Annotated[Principal, Depends(require_roles("leader", "admin"))]
-router = APIRouter(prefix="/api/v1", tags=["统计分析 analytics"])
+router = APIRouter(prefix="/api/v1", tags=["统计分析 analytics"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/analytics/dashboard", summary="领导驾驶舱：总量、分类、来源、区域、部门、超期与趋势")
 def dashboard(
-    session: DbSession,
+    session: ReadSession,
     _: LeaderUser,
     period: Annotated[str, Query(description="统计周期：week / month / quarter / year")] = "month",
 ) -> dict[str, Any]:
@@ -37,7 +39,7 @@ def dashboard(
 
 @router.get("/analytics/hotspots", summary="热点（H3 六边形或单元网格，GeoJSON）")
 def hotspots(
-    session: DbSession,
+    session: ReadSession,
     _: LeaderUser,
     level: Annotated[str, Query(pattern="^(h3|grid)$", description="h3 或 grid")] = "h3",
     days: Annotated[int, Query(ge=1, le=366)] = 30,
@@ -51,7 +53,7 @@ def hotspots(
 
 @router.get("/analytics/recurring", summary="反复发生的问题（同一网格同一类别）")
 def recurring(
-    session: DbSession,
+    session: ReadSession,
     _: LeaderUser,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     min_count: Annotated[int | None, Query(ge=2)] = None,
@@ -62,7 +64,7 @@ def recurring(
 
 
 @router.get("/analytics/spikes", summary="异常激增预警（街道 × 类别，近 7 天对比前 8 周）")
-def spikes(session: DbSession, _: LeaderUser) -> list[dict[str, Any]]:
+def spikes(session: ReadSession, _: LeaderUser) -> list[dict[str, Any]]:
     cfg = get_analytics_settings()
     cur = service.request_cursor(session)
     return queries.spikes(
@@ -77,8 +79,10 @@ def spikes(session: DbSession, _: LeaderUser) -> list[dict[str, Any]]:
 
 @router.get("/exports/cases", summary="导出案卷（CSV / Excel / Parquet，按权限范围，筛选同案卷列表）")
 def export_cases(
+    request: Request,
     session: DbSession,
     actor: CurrentUser,
+    security_log: SecurityLog,
     format: Annotated[str, Query(description="csv / xlsx / parquet")] = "csv",
     state: Annotated[list[State] | None, Query(description="状态，可多选")] = None,
     category: str | None = None,
@@ -87,8 +91,8 @@ def export_cases(
     community: str | None = None,
     grid: str | None = None,
     source: str | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: SaneDateTime | None = None,
+    received_to: SaneDateTime | None = None,
     overdue: bool | None = None,
     number: str | None = None,
 ) -> Response:
@@ -109,14 +113,17 @@ def export_cases(
     rows = exports.export_rows(session, actor, f)
     stamp = utcnow().strftime("%Y%m%d%H%M")
     disposition = {"Content-Disposition": f'attachment; filename="cases-{stamp}.{fmt}"'}
-    if fmt == "csv":
+    body = None
+    if fmt == "xlsx":
+        body = exports.xlsx_bytes(rows, get_analytics_settings().xlsx_max_rows)
+    elif fmt == "parquet":
+        body = exports.parquet_bytes(rows)
+    # Recorded (and committed) before any byte of the export leaves; a refused export is not recorded.
+    log_http_export(security_log, request, actor, what="cases", fmt=fmt, filters=f, rows=len(rows))
+    if body is None:
         return StreamingResponse(
             exports.csv_chunks(rows), media_type=exports.FORMATS[fmt], headers=disposition
         )
-    if fmt == "xlsx":
-        body = exports.xlsx_bytes(rows, get_analytics_settings().xlsx_max_rows)
-    else:
-        body = exports.parquet_bytes(rows)
     return Response(body, media_type=exports.FORMATS[fmt], headers=disposition)
 
 

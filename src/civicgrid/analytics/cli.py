@@ -30,10 +30,12 @@ def refresh(full: Annotated[bool, typer.Option("--full", help="重建全部月�
     from civicgrid.analytics.settings import get_analytics_settings
     from civicgrid.analytics.warehouse import refresh as do_refresh
     from civicgrid.db import unit_of_work
+    from civicgrid.replica import read_engine
 
     root = get_analytics_settings().root
     start = time.perf_counter()
-    with unit_of_work(write=False) as session, _progress() as prog:
+    # The replica when one is set and fresh enough: the refresh reads every changed month.
+    with unit_of_work(read_engine(), write=False) as session, _progress() as prog:
         task = prog.add_task("刷新数仓月份分区", total=None)
         result = do_refresh(
             session, root, full=full, progress=lambda d, t: prog.update(task, completed=d, total=t)
@@ -85,6 +87,7 @@ def export_cases(
     from civicgrid.db import unit_of_work
     from civicgrid.errors import AppError
     from civicgrid.org.roles import SYSTEM
+    from civicgrid.security.exportlog import log_cli_export
 
     f = CaseFilter(
         street_code=street,
@@ -105,6 +108,7 @@ def export_cases(
             out.write_bytes(exports.xlsx_bytes(rows, get_analytics_settings().xlsx_max_rows))
         else:
             out.write_bytes(exports.parquet_bytes(rows))
+        log_cli_export(what="cases", fmt=fmt, filters=f, rows=len(rows))
     except AppError as exc:
         err.print(f"[red]错误：[/red]{exc.message}")
         raise typer.Exit(1) from None
@@ -121,6 +125,7 @@ def export_hotspots(
     from civicgrid.analytics import queries, service
     from civicgrid.db import unit_of_work
     from civicgrid.models import utcnow
+    from civicgrid.security.exportlog import log_cli_export
 
     if level not in ("h3", "grid"):
         err.print("[red]错误：[/red]层级只能是 h3 或 grid")
@@ -133,6 +138,7 @@ def export_hotspots(
         json.dumps(queries.hotspots_geojson(items, level=level, geometry=geometry), ensure_ascii=False),
         encoding="utf-8",
     )
+    log_cli_export(what="hotspots", fmt="geojson", filters={"level": level, "days": days}, rows=len(items))
     console.print(f"已导出 {len(items)} 个热点到 {out}")
 
 

@@ -2,7 +2,7 @@
 
 Rows are read once as plain tuples (no ORM objects), then CSV is encoded and streamed in chunks, Excel
 is written in write-only mode up to a row cap, Parquet in one buffer. No personal data of reporters is
-exported.
+exported. Text that a spreadsheet could take for a formula is neutralised (``security.cells``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from civicgrid.cases.states import CLOSE_TYPE_LABELS, STATE_LABELS
 from civicgrid.errors import InvalidInput
 from civicgrid.models import Case, Category, Department, utcnow
 from civicgrid.org.roles import Principal
+from civicgrid.security import cells
 from civicgrid.settings import get_settings
 
 FORMATS = {
@@ -118,7 +119,7 @@ def csv_chunks(rows: Sequence[tuple[Any, ...]], chunk: int = 2000) -> Iterator[b
     for start in range(0, len(rows), chunk):
         buf.seek(0)
         buf.truncate()
-        writer.writerows(["" if v is None else v for v in r] for r in rows[start : start + chunk])
+        writer.writerows(cells.csv_row(r) for r in rows[start : start + chunk])
         yield buf.getvalue().encode("utf-8")
 
 
@@ -134,9 +135,9 @@ def xlsx_bytes(rows: Sequence[tuple[Any, ...]], max_rows: int) -> bytes:
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("案卷")
-    ws.append([h for _, h in COLUMNS])
+    ws.append(cells.write_only_row(ws, [h for _, h in COLUMNS]))
     for r in rows:
-        ws.append(list(r))
+        ws.append(cells.write_only_row(ws, r))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from civicgrid.fields import SaneDate, Text
 
 _LIMIT_RE = re.compile(r"^\d+(\.\d+)?(h|wh|wd|min)$")
 
@@ -14,14 +15,14 @@ _LIMIT_RE = re.compile(r"^\d+(\.\d+)?(h|wh|wd|min)$")
 class ActionData(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    note: str = Field(default="", max_length=4000, description="备注 / 说明")
+    note: Text = Field(default="", max_length=4000, description="备注 / 说明")
     attachment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
         default_factory=list, max_length=20, description="已上传照片的编号"
     )
 
 
 class NoteRequired(ActionData):
-    note: str = Field(min_length=1, max_length=4000, description="必填说明")
+    note: Text = Field(min_length=1, max_length=4000, description="必填说明")
 
 
 class SendVerify(ActionData):
@@ -46,7 +47,7 @@ class Void(NoteRequired):
 
 class Merge(ActionData):
     master_case_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="主案卷编号（id）")
-    master_number: str | None = Field(default=None, description="主案卷号")
+    master_number: Text | None = Field(default=None, max_length=40, description="主案卷号")
 
 
 class Unmerge(ActionData):
@@ -54,7 +55,7 @@ class Unmerge(ActionData):
 
 
 class Dispatch(ActionData):
-    department_code: str | None = Field(
+    department_code: Text | None = Field(
         default=None, max_length=20, description="处置部门代码；不填则按派遣规则"
     )
 
@@ -72,8 +73,8 @@ class Feedback(NoteRequired):
 
 
 class Extend(ActionData):
-    limit: str = Field(description="申请延长的时限，如 2wd、4wh")
-    note: str = Field(min_length=1, max_length=4000, description="延期理由")
+    limit: Text = Field(max_length=20, description="申请延长的时限，如 2wd、4wh")
+    note: Text = Field(min_length=1, max_length=4000, description="延期理由")
 
     @field_validator("limit")
     @classmethod
@@ -101,7 +102,7 @@ class Close(ActionData):
 
 
 class Hold(NoteRequired):
-    review_on: date | None = Field(default=None, description="复查日期")
+    review_on: SaneDate | None = Field(default=None, description="复查日期")
 
 
 class Release(ActionData):
@@ -114,7 +115,7 @@ class Reopen(NoteRequired):
 
 class Rate(ActionData):
     rating: int = Field(ge=1, le=5, description="满意度 1–5 分")
-    query_code: str | None = Field(default=None, max_length=32, description="匿名上报时的查询码")
+    query_code: Text | None = Field(default=None, max_length=32, description="匿名上报时的查询码")
 
 
 class Supervise(NoteRequired):

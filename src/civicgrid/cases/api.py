@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-import hmac
-import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from civicgrid import idempotency
-from civicgrid.cases import present, repository
+from civicgrid import idempotency, jsonbody, validation
+from civicgrid.cases import present, repository, tracking
+from civicgrid.cases.attachments import owns_upload
 from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CasePage, ReportBody, ReportOut, TrackOut
 from civicgrid.cases.states import STATE_LABELS, State
 from civicgrid.cases.transition import transition
-from civicgrid.deps import DbSession, RowId
+from civicgrid.deps import DbSession, RowId, run_write
 from civicgrid.errors import Forbidden, InvalidInput, NotFound, UnsupportedMedia
+from civicgrid.fields import SaneDateTime
 from civicgrid.models import Attachment, Case
 from civicgrid.org.auth import CurrentUser, Reporter
 from civicgrid.org.roles import ANONYMOUS_CITIZEN, Principal
 from civicgrid.security import audit, pii
-from civicgrid.security.pii import keyed_hash
 from civicgrid.settings import get_settings
-from civicgrid.storage.files import get_storage, save_image
+from civicgrid.storage.files import check_anonymous_quota, get_storage, store_image
+from civicgrid.storage.images import PreparedImage, prepare_off_loop
 
-router = APIRouter(prefix="/api/v1", tags=["案卷 cases"])
+router = APIRouter(prefix="/api/v1", tags=["案卷 cases"], route_class=jsonbody.JsonRoute)
 
 SOURCE_ROLES: dict[str, frozenset[str]] = {
     "citizen": frozenset(),
@@ -54,7 +52,9 @@ class _Submission:
 
     raw: Any
     photos: list[tuple[str, bytes]]
-    digest: str | None  # hash of a JSON body, for Idempotency-Key checks
+    digest: str  # canonical digest of the body (fields and photo hashes), for Idempotency-Key checks
+    client: str = ""  # the client's address (anonymous uploads are limited per client)
+    images: list[PreparedImage] = field(default_factory=list)  # the photos, checked and rendered
 
 
 async def _read_submission(request: Request) -> _Submission:
@@ -66,29 +66,54 @@ async def _read_submission(request: Request) -> _Submission:
         for upload in form.getlist("photos"):
             if not isinstance(upload, str) and upload.filename:
                 photos.append((upload.filename, await upload.read(get_settings().max_upload_bytes + 1)))
-        return _Submission(fields, photos, None)
-    body = await request.body()
-    try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput("请求体不是有效的 UTF-8 JSON（或嵌套过深）") from None
-    return _Submission(raw, [], idempotency.body_hash(body))
+        digest = idempotency.form_digest(
+            [(k, v) for k, v in form.multi_items() if isinstance(v, str)], [("photos", d) for _, d in photos]
+        )
+        return _Submission(fields, photos, digest)
+    if jsonbody.PARSED in request.scope:  # parsed strictly by the JsonBody middleware
+        raw = request.scope[jsonbody.PARSED]
+    else:  # an empty body, or one sent without a JSON content type
+        try:
+            raw = jsonbody.loads_strict(await request.body())
+        except jsonbody.JsonRejected as exc:
+            raise InvalidInput(str(exc)) from None
+    return _Submission(raw, [], idempotency.json_digest(raw))
 
 
-def _validated(session: Any, actor: Principal, sub: _Submission) -> ReportBody:
-    raw = sub.raw
-    if sub.photos:
-        limit = get_settings().max_upload_bytes
-        ids = [
-            save_image(session, data, filename=name, uploaded_by=actor.user_id, max_bytes=limit).id
-            for name, data in sub.photos
-        ]
-        raw = {**raw, "attachment_ids": ids}
+MAX_PHOTOS = 9
+
+
+def _body(raw: Any) -> ReportBody:
     try:
         return ReportBody.model_validate(raw)
     except ValidationError as exc:
-        msg = "；".join(f"{'.'.join(str(p) for p in e['loc'])}：{e['msg']}" for e in exc.errors())
-        raise InvalidInput(msg, errors=exc.errors(include_url=False, include_context=False)) from None
+        raise validation.invalid(exc.errors(include_url=False, include_input=False)) from None
+
+
+async def _prepare_photos(sub: _Submission) -> None:
+    """Refuse a bad body or too many photos before decoding any; then check and render the photos on the
+    image threads (not the database's), so a refused report costs no decoding and no file."""
+    if not sub.photos:
+        return
+    if len(sub.photos) > MAX_PHOTOS:
+        raise InvalidInput(f"最多上传 {MAX_PHOTOS} 张照片，收到 {len(sub.photos)} 张")
+    _body(sub.raw)
+    limit = get_settings().max_upload_bytes
+    sub.images = [await prepare_off_loop(data, filename=name, max_bytes=limit) for name, data in sub.photos]
+
+
+def _validated(session: Any, actor: Principal, sub: _Submission) -> ReportBody:
+    body = _body(sub.raw)
+    if sub.images:  # stored as this request's own uploads; their files are written once the report commits
+        if actor.user_id is None:
+            limit = get_settings().anonymous_uploads_per_hour
+            check_anonymous_quota(session, sub.client, len(sub.images), limit=limit)
+        ids = [
+            store_image(session, image, uploaded_by=actor.user_id, client=sub.client).attachment.id
+            for image in sub.images
+        ]
+        body = body.model_copy(update={"attachment_ids": ids})
+    return body
 
 
 @router.post(
@@ -119,21 +144,26 @@ def _validated(session: Any, actor: Principal, sub: _Submission) -> ReportBody:
     },
 )
 async def post_report(request: Request, session: DbSession, actor: Reporter) -> Any:
-    # Read the request on the event loop; do every database step in the thread pool, so a worker waiting on
-    # the database never blocks its other connections.
+    # Read the request on the event loop; do every database step in one thread-pool hop, once it is this
+    # request's turn to write (deps.run_write), so a worker waiting on the database never blocks its other
+    # connections.
     key = request.headers.get("idempotency-key")
     sub = await _read_submission(request)
-    return await run_in_threadpool(_post_report, session, actor, key, sub)
+    sub.client = request.client.host if request.client else ""
+    await _prepare_photos(sub)
+    return await run_write(session, _post_report, session, actor, key, sub)
 
 
 def _post_report(session: Any, actor: Principal, key: str | None, sub: _Submission) -> Any:
-    scope = f"reports:{actor.user_id or 'anonymous'}"
+    scope = idempotency.scope_of("reports", f"user:{actor.user_id}" if actor.user_id else None, sub.digest)
     if key:
         key = idempotency.check_key(key)
         earlier = idempotency.claim(session, scope, key, sub.digest)
         if earlier is not None:
             return JSONResponse(
-                earlier.response, status_code=earlier.status, headers={"Idempotent-Replayed": "true"}
+                idempotency.answer(earlier),
+                status_code=earlier.status,
+                headers={"Idempotent-Replayed": "true"},
             )
     body = _validated(session, actor, sub)
     _check_source(actor, body.source)
@@ -178,8 +208,8 @@ def list_cases(
     community: str | None = None,
     grid: str | None = None,
     source: str | None = None,
-    received_from: datetime | None = None,
-    received_to: datetime | None = None,
+    received_from: SaneDateTime | None = None,
+    received_to: SaneDateTime | None = None,
     overdue: bool | None = None,
     number: str | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -252,23 +282,20 @@ def reveal(case_id: RowId, request: Request, session: DbSession, actor: CurrentU
 # --- Following a case by its number (public, with the query code) -------------------------------------------
 
 
-def _tracked(session: Any, number: str, code: str | None, actor: Principal | None) -> Case:
-    case = repository.get_by_number(session, number.strip().upper())
-    if case is None:
-        raise NotFound("案卷号不存在")
-    own = actor is not None and actor.user_id is not None and case.reporter_user_id == actor.user_id
-    if not own and (
-        not code
-        or not case.query_code_hash
-        or not hmac.compare_digest(case.query_code_hash, keyed_hash("q:" + code.strip().upper()))
-    ):
-        raise NotFound("案卷号或查询码不正确")
-    return case
+def _tracked(session: Any, request: Request, number: str, code: str | None) -> Case:
+    """The case if ``code`` opens it; wrong codes are throttled per number and per client (tracking.py)."""
+    client = request.client.host if request.client else ""
+    return tracking.open_tracked(session, number, code, client=client)
 
 
 @router.get("/track/{number}", response_model=TrackOut, summary="凭案卷号和查询码查询进度")
-def track(number: str, session: DbSession, code: str | None = None) -> TrackOut:
-    case = _tracked(session, number, code, None)
+def track(
+    number: str,
+    request: Request,
+    session: DbSession,
+    code: Annotated[str | None, Query(max_length=64, description="查询码（如 K7QHM-3ZPX9）")] = None,
+) -> TrackOut:
+    case = _tracked(session, request, number, code)
     names = present.names(session)
     public_actions = {
         "report",
@@ -310,10 +337,11 @@ def track(number: str, session: DbSession, code: str | None = None) -> TrackOut:
 @router.post("/track/{number}/rate", summary="凭查询码评价已结案件")
 def rate_tracked(
     number: str,
+    request: Request,
     session: DbSession,
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
-    case = _tracked(session, number, str(body.get("query_code") or ""), None)
+    case = _tracked(session, request, number, str(body.get("query_code") or ""))
     transition(session, repository.get_case_for_update(session, case.id), "rate", ANONYMOUS_CITIZEN, body)
     return {"number": case.number, "rating": case.rating}
 
@@ -321,37 +349,51 @@ def rate_tracked(
 # --- Photos -------------------------------------------------------------------------------------------------
 
 
-@router.post("/attachments", response_model=AttachmentOut, status_code=201, summary="上传照片")
+@router.post(
+    "/attachments",
+    response_model=AttachmentOut,
+    status_code=201,
+    summary="上传照片（匿名上传时返回 upload_token，上报时需一并提供）",
+)
 async def upload(
-    session: DbSession, actor: Reporter, file: Annotated[UploadFile, File(description="图片文件")]
+    request: Request,
+    session: DbSession,
+    actor: Reporter,
+    file: Annotated[UploadFile, File(description="图片文件")],
 ) -> AttachmentOut:
     limit = get_settings().max_upload_bytes
     data = await file.read(limit + 1)
+    image = await prepare_off_loop(data, filename=file.filename or "", max_bytes=limit)
+    client = request.client.host if request.client else ""
 
     def store() -> AttachmentOut:
-        att = save_image(
-            session, data, filename=file.filename or "", uploaded_by=actor.user_id, max_bytes=limit
-        )
-        return present.attachment_out(att)
+        if actor.user_id is None:
+            check_anonymous_quota(session, client, 1, limit=get_settings().anonymous_uploads_per_hour)
+        stored = store_image(session, image, uploaded_by=actor.user_id, client=client)
+        out = present.attachment_out(stored.attachment)
+        # Commit on this thread: the files move into place once the row is safe, before the answer leaves.
+        session.commit()
+        return out.model_copy(update={"upload_token": stored.token})
 
-    return await run_in_threadpool(store)
+    return await run_write(session, store)
 
 
-def _attachment(session: Any, att_id: int, actor: Principal | None, code: str | None) -> Attachment:
+def _attachment(
+    session: Any, att_id: int, actor: Principal | None, code: str | None, request: Request
+) -> Attachment:
     att = session.get(Attachment, att_id)
     if att is None:
         raise NotFound("照片不存在")
-    if att.case_id is None:
-        if actor is None or (
-            att.uploaded_by != actor.user_id and not actor.has_any({"operator", "shift_lead", "admin"})
-        ):
+    if att.case_id is None:  # not attached yet: only its uploader (or the holder of its upload token)
+        token = request.query_params.get("upload_token", "")[:64]
+        if not owns_upload(session, att, actor, [token]):
             raise NotFound("照片不存在")
         return att
     case = session.get(Case, att.case_id)
     if actor is not None:
         repository.get_case(session, actor, case.id)
     else:
-        _tracked(session, case.number, code, None)
+        _tracked(session, request, case.number, code)
     return att
 
 
@@ -369,11 +411,12 @@ def _photo(att: Attachment, suffix: str) -> Response:
 def photo(att_id: RowId, request: Request, session: DbSession, code: str | None = None) -> Response:
     from civicgrid.org.auth import optional_principal
 
-    return _photo(_attachment(session, att_id, optional_principal(request, session), code), ".jpg")
+    return _photo(_attachment(session, att_id, optional_principal(request, session), code, request), ".jpg")
 
 
 @router.get("/attachments/{att_id}/thumb", summary="照片缩略图", response_class=Response)
 def thumb(att_id: RowId, request: Request, session: DbSession, code: str | None = None) -> Response:
     from civicgrid.org.auth import optional_principal
 
-    return _photo(_attachment(session, att_id, optional_principal(request, session), code), ".thumb.jpg")
+    att = _attachment(session, att_id, optional_principal(request, session), code, request)
+    return _photo(att, ".thumb.jpg")

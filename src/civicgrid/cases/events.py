@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from civicgrid.models import Case, CaseEvent
 from civicgrid.org.roles import Principal
-from civicgrid.security.chain import next_link
+from civicgrid.security.chain import link_row
 
 CHAIN = "case_events"
 
@@ -60,7 +60,7 @@ def append_event(
         attachment_ids=list(attachment_ids),
         created_at=now,
     )
-    ev.chain_seq, ev.prev_hash, ev.hash = next_link(session, CHAIN, event_payload(ev))
+    link_row(session, CHAIN, ev, event_payload(ev))
     session.add(ev)
     case.updated_at = now
     return ev

@@ -3,20 +3,22 @@ the rapid-response steps run: merge with a duplicate, or register and dispatch a
 
 from __future__ import annotations
 
-import secrets
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from civicgrid.cases.attachments import attach, claim_attachments
 from civicgrid.cases.events import append_event
 from civicgrid.cases.numbering import next_number
 from civicgrid.cases.states import State
 from civicgrid.errors import InvalidInput
+from civicgrid.fields import TEXT_ERROR, bad_text
 from civicgrid.geo.service import locate, locate_address
-from civicgrid.models import Attachment, Case, Category, utcnow
+from civicgrid.models import Case, Category, utcnow
 from civicgrid.org.roles import Principal
-from civicgrid.security import pii
+from civicgrid.security import codes, pii
 from civicgrid.settings import get_settings
 
 SOURCES = ("citizen", "inspector", "hotline", "open311", "sensor", "operator")
@@ -42,6 +44,7 @@ class ReportIn:
     reporter_name: str | None = None
     reporter_phone: str | None = None
     attachment_ids: list[int] = field(default_factory=list)
+    upload_tokens: list[str] = field(default_factory=list)  # tokens of anonymous uploads in attachment_ids
     api_client_id: int | None = None
 
 
@@ -74,6 +77,19 @@ def _validate(data: ReportIn) -> None:
         raise InvalidInput(f"未知的来源（source）：{data.source}，应为 {'、'.join(SOURCES)} 之一")
     if data.reporter_phone and not (5 <= len(data.reporter_phone.strip()) <= 20):
         raise InvalidInput("联系电话格式不正确")
+    # Every entry point (web forms, Open311, the CLI) comes through here: no control character reaches the
+    # database (PostgreSQL refuses NUL with an error), no NaN reaches the locator.
+    texts = {
+        "问题描述": desc,
+        "地址": data.address,
+        "姓名": data.reporter_name,
+        "联系电话": data.reporter_phone,
+    }
+    for label, text in texts.items():
+        if text and bad_text(text):
+            raise InvalidInput(f"{label}{TEXT_ERROR}")
+    if any(v is not None and not math.isfinite(v) for v in (data.lng, data.lat)):
+        raise InvalidInput("经纬度必须是有限的数字")
 
 
 def report(
@@ -103,12 +119,9 @@ def report(
         category = session.get(Category, code or "E0899")
         if category is None:
             raise InvalidInput("无法确定问题类别，请选择类别（category_code）")
-    for att_id in data.attachment_ids:
-        att = session.get(Attachment, att_id)
-        if att is None or att.case_id is not None:
-            raise InvalidInput(f"附件 {att_id} 不存在或已被使用")
+    photos = claim_attachments(session, data.attachment_ids, reporter, tokens=data.upload_tokens)
 
-    query_code = None if reporter.user_id else secrets.token_hex(3).upper()
+    query_code = None if reporter.user_id else codes.issue()
     case = Case(
         number=next_number(session, category.code, now, get_settings().timezone),
         state=State.received.value,
@@ -128,17 +141,14 @@ def report(
         reporter_name_enc=pii.encrypt(data.reporter_name),
         reporter_phone_enc=pii.encrypt(data.reporter_phone),
         reporter_phone_hash=pii.keyed_hash(data.reporter_phone) if data.reporter_phone else None,
-        query_code_hash=pii.keyed_hash("q:" + query_code) if query_code else None,
+        query_code_hash=codes.digest(query_code) if query_code else None,
         api_client_id=data.api_client_id,
         received_at=now,
         updated_at=now,
     )
     session.add(case)
     session.flush()
-    for att_id in data.attachment_ids:
-        att = session.get(Attachment, att_id)
-        assert att is not None
-        att.case_id = case.id
+    attach(photos, case.id)
     role = sorted(reporter.roles)[0] if reporter.roles else "citizen"
     append_event(
         session,

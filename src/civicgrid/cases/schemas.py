@@ -7,13 +7,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from civicgrid.fields import Finite, Text
+
 
 class ReportBody(BaseModel):
-    description: str = Field(min_length=1, max_length=4000, description="问题描述")
-    lng: float | None = Field(
+    description: Text = Field(min_length=1, max_length=4000, description="问题描述")
+    lng: Finite | None = Field(
         default=None, ge=-180, le=180, description="经度（与 lat 同时提供；不提供时按地址定位）"
     )
-    lat: float | None = Field(default=None, ge=-90, le=90, description="纬度")
+    lat: Finite | None = Field(default=None, ge=-90, le=90, description="纬度")
     crs: str = Field(
         default="wgs84",
         pattern="^(wgs84|gcj02|bd09)$",
@@ -22,12 +24,17 @@ class ReportBody(BaseModel):
     category_code: str | None = Field(
         default=None, pattern=r"^[CE]\d{4}$", description="类别代码；不填则自动识别"
     )
-    source: str = Field(default="citizen", description="来源")
-    address: str = Field(default="", max_length=300)
-    reporter_name: str | None = Field(default=None, max_length=50)
-    reporter_phone: str | None = Field(default=None, max_length=20)
+    source: Text = Field(default="citizen", max_length=20, description="来源")
+    address: Text = Field(default="", max_length=300)
+    reporter_name: Text | None = Field(default=None, max_length=50)
+    reporter_phone: Text | None = Field(default=None, max_length=20)
     attachment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
         default_factory=list, max_length=9
+    )
+    upload_tokens: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        max_length=9,
+        description="匿名上传的照片：上传时返回的凭证（upload_token），每张一个",
     )
 
 
@@ -39,7 +46,11 @@ class ReportOut(BaseModel):
     category_code: str
     category_name: str
     grid_code: str
-    query_code: str | None = Field(default=None, description="查询码（匿名上报时返回一次，请妥善保存）")
+    query_code: str | None = Field(
+        default=None,
+        description="查询码（匿名上报时返回一次，请妥善保存）：10 位字母数字，如 K7QHM-3ZPX9；"
+        "查询时不区分大小写，可省略连字符",
+    )
     outcome: str = Field(description="merged / dispatched / queued")
     master_number: str | None = None
     suggestions: list[dict[str, Any]] = Field(default_factory=list)
@@ -67,6 +78,11 @@ class AttachmentOut(BaseModel):
     height: int | None
     url: str
     thumb_url: str
+    upload_token: str | None = Field(
+        default=None,
+        description="上传凭证（匿名上传时返回一次）：上报时放入 upload_tokens；查看尚未上报的照片时"
+        "作为 upload_token 参数",
+    )
 
 
 class CaseOut(BaseModel):

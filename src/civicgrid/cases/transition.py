@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from civicgrid import validation
 from civicgrid.cases.actions import ACTION_DATA, ActionData
+from civicgrid.cases.attachments import attach, claim_attachments
 from civicgrid.cases.effects import EFFECTS, Ctx
 from civicgrid.cases.events import append_event
 from civicgrid.cases.guards import blocked_reason
@@ -33,18 +35,8 @@ def validate_data(action: str, data: ActionData | Mapping[str, Any] | None) -> A
         return data
     try:
         return model.model_validate(dict(data or {}))
-    except ValidationError as exc:
-        raise InvalidInput(
-            _explain(exc), errors=exc.errors(include_url=False, include_context=False)
-        ) from None
-
-
-def _explain(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "请求体"
-        parts.append(f"{field}：{err['msg']}")
-    return "；".join(parts)
+    except ValidationError as exc:  # where and what, never the input (validation.py)
+        raise validation.invalid(exc.errors(include_url=False, include_input=False)) from None
 
 
 def acting_role(actor: Principal, action: str, case: Case) -> str:
@@ -96,7 +88,8 @@ def transition(
             f"不能执行「{rule.label}」：{reason}", state=case.state, allowed=allowed_actions(actor, case)
         )
     payload = validate_data(action, data)  # after the refusals, so a refusal never hides behind a body error
-    _check_attachments(session, case, payload.attachment_ids)
+    # The same ownership check as the intake: only the uploader's own photos (cases/attachments.py).
+    attach(claim_attachments(session, payload.attachment_ids, actor, case_id=case.id), case.id)
 
     now = (now or utcnow()).astimezone(UTC)
     ctx = Ctx(session=session, case=case, actor=actor, role=role, now=now, data=payload, extra={})
@@ -118,18 +111,6 @@ def transition(
     )
     session.flush()
     return event
-
-
-def _check_attachments(session: Any, case: Case, ids: list[int]) -> None:
-    if not ids:
-        return
-    from civicgrid.models import Attachment
-
-    for att_id in ids:
-        att = session.get(Attachment, att_id)
-        if att is None or (att.case_id is not None and att.case_id != case.id):
-            raise InvalidInput(f"附件 {att_id} 不存在或不属于该案卷")
-        att.case_id = case.id
 
 
 def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.models import Category
 
-router = APIRouter(prefix="/api/v1", tags=["类别 catalog"])
+router = APIRouter(prefix="/api/v1", tags=["类别 catalog"], route_class=UnitOfWorkRoute)
 
 
 class CategoryOut(BaseModel):

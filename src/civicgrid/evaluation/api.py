@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, FastAPI, Query, Response
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from civicgrid.deps import DbSession
@@ -14,12 +13,15 @@ from civicgrid.errors import InvalidInput
 from civicgrid.evaluation.catalog import UNIT_LABELS, UNITS
 from civicgrid.evaluation.period import HELP, parse_period
 from civicgrid.evaluation.weights import load_weights, save_weights
+from civicgrid.fields import SaneDateTime
+from civicgrid.jsonbody import JsonRoute
 from civicgrid.org.auth import AdminUser, require_roles
 from civicgrid.org.roles import Principal
 from civicgrid.security.audit import record
+from civicgrid.security.exportlog import SecurityLog, log_http_export
 from civicgrid.settings import get_settings
 
-router = APIRouter(prefix="/api/v1", tags=["综合评价 evaluation"])
+router = APIRouter(prefix="/api/v1", tags=["综合评价 evaluation"], route_class=JsonRoute)
 Leader = Annotated[Principal, Depends(require_roles("leader", "admin"))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,7 +42,9 @@ def get_evaluation(
     unit: Annotated[
         str, Query(description="department street community grid inspector operator shift_lead dispatcher")
     ] = "department",
-    as_of: Annotated[datetime | None, Query(description="统计截止时刻（默认现在），用于复现历史结果")] = None,
+    as_of: Annotated[
+        SaneDateTime | None, Query(description="统计截止时刻（默认现在），用于复现历史结果")
+    ] = None,
 ) -> dict[str, Any]:
     from civicgrid.evaluation.live import evaluate_live
 
@@ -72,21 +76,24 @@ def put_weights(
 
 @router.get("/reports/monthly", summary="月度考核通报（Excel 或可打印网页）", response_model=None)
 def get_monthly(
+    request: Request,
     session: DbSession,
-    _: Leader,
+    leader: Leader,
+    security_log: SecurityLog,
     period: Annotated[str, Query(description=HELP)],
     format: Annotated[Literal["html", "xlsx"], Query(description="html 或 xlsx")] = "html",
-    as_of: Annotated[datetime | None, Query(description="统计截止时刻（默认现在）")] = None,
+    as_of: Annotated[SaneDateTime | None, Query(description="统计截止时刻（默认现在）")] = None,
 ) -> Response:
     from civicgrid.evaluation.live import monthly_live
 
     p = parse_period(period, get_settings().timezone)
     report = monthly_live(session, p, as_of=as_of)
+    response: Response
     if format == "xlsx":
         from civicgrid.evaluation.xlsx import monthly_workbook
 
         name = quote(f"月度考核通报-{p.key}.xlsx")
-        return Response(
+        response = Response(
             monthly_workbook(report),
             media_type=XLSX,
             headers={
@@ -95,9 +102,20 @@ def get_monthly(
                 )
             },
         )
-    from civicgrid.evaluation.html import monthly_html
+    else:
+        from civicgrid.evaluation.html import monthly_html
 
-    return HTMLResponse(monthly_html(report))
+        response = HTMLResponse(monthly_html(report))
+    log_http_export(
+        security_log,
+        request,
+        leader,
+        what="monthly_report",
+        fmt=format,
+        filters={"period": p.key, "as_of": as_of},
+        rows=sum(len(section.rows) for section in report.sections.values()),
+    )
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -99,6 +99,11 @@ def evaluate_cmd(
         evaluation = _run(p, unit, facts, _as_of(as_of))
     except AppError as exc:
         raise _fail(exc.message) from None
+    if fmt != "table":
+        from civicgrid.security.exportlog import log_cli_export
+
+        filters = {"period": p.key, "unit": unit, "as_of": as_of, "facts": str(facts) if facts else None}
+        log_cli_export(what="evaluation", fmt=fmt, filters=filters, rows=len(evaluation.rows))
     if fmt == "json":
         text = json.dumps(evaluation.to_json(), ensure_ascii=False, indent=1)
         if out:
@@ -172,6 +177,14 @@ def monthly_cmd(
         from civicgrid.evaluation.html import monthly_html
 
         out.write_text(monthly_html(report), encoding="utf-8")
+    from civicgrid.security.exportlog import log_cli_export
+
+    log_cli_export(
+        what="monthly_report",
+        fmt="xlsx" if suffix == ".xlsx" else "html",
+        filters={"period": p.key, "as_of": as_of, "facts": str(facts) if facts else None},
+        rows=sum(len(section.rows) for section in report.sections.values()),
+    )
     Console(stderr=True).print(f"已生成 {p.label}月度考核通报：{out}")
 
 

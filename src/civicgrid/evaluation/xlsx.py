@@ -1,6 +1,7 @@
 """The monthly report and single evaluations as Excel workbooks (openpyxl): a summary sheet and one sheet per
 unit,
-bold filled headers, frozen panes, percentage and number formats."""
+bold filled headers, frozen panes, percentage and number formats. Text is always written as string cells
+(``security.cells.put``), so a name can never become a formula."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from civicgrid.evaluation.catalog import COUNTS, INDICATOR_LABELS, RATIOS, STAGES
 from civicgrid.evaluation.report import MonthlyReport, RankedRow
 from civicgrid.evaluation.service import Evaluation, EvaluationRow
+from civicgrid.security.cells import put
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -38,7 +40,7 @@ def shown_columns(rows: Sequence[EvaluationRow]) -> tuple[list[str], list[str], 
 
 def _header(ws: Worksheet, row: int, titles: Sequence[str]) -> None:
     for col, title in enumerate(titles, start=1):
-        cell = ws.cell(row=row, column=col, value=title)
+        cell = put(ws, row, col, title)
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
@@ -76,7 +78,7 @@ def _unit_sheet(ws: Worksheet, rows: Sequence[RankedRow], with_previous: bool) -
         values += [(r.counts.get(k, 0), "0") for k in counts]
         values += [(r.stages.get(k), MINUTES) for k in stages]
         for col, (value, fmt) in enumerate(values, start=1):
-            cell = ws.cell(row=i, column=col, value=value)
+            cell = put(ws, i, col, value)
             if fmt and value is not None:
                 cell.number_format = fmt
     ws.freeze_panes = "D2"
@@ -87,11 +89,13 @@ def _unit_sheet(ws: Worksheet, rows: Sequence[RankedRow], with_previous: bool) -
 
 def _summary(ws: Worksheet, report: MonthlyReport) -> None:
     tz = ZoneInfo(report.period.tz)
-    ws["A1"] = f"{report.period.label}城市网格化管理月度考核通报"
-    ws["A1"].font = TITLE_FONT
-    ws["A2"] = (
+    put(ws, 1, 1, f"{report.period.label}城市网格化管理月度考核通报").font = TITLE_FONT
+    put(
+        ws,
+        2,
+        1,
         f"统计期间：{report.period.first_day:%Y-%m-%d} 至 {report.period.last_day:%Y-%m-%d}；"
-        f"数据截至 {report.as_of.astimezone(tz):%Y-%m-%d %H:%M}"
+        f"数据截至 {report.as_of.astimezone(tz):%Y-%m-%d %H:%M}",
     )
     line = 4
     _header(ws, line, ["全区指标", "数值"])
@@ -111,8 +115,8 @@ def _summary(ws: Worksheet, report: MonthlyReport) -> None:
         ]
     for label, number, number_format in overview:
         line += 1
-        ws.cell(row=line, column=1, value=label)
-        cell = ws.cell(row=line, column=2, value=number)
+        put(ws, line, 1, label)
+        cell = put(ws, line, 2, number)
         if number is not None:
             cell.number_format = number_format
     for unit in ("department", "street"):
@@ -124,7 +128,7 @@ def _summary(ws: Worksheet, report: MonthlyReport) -> None:
             (f"{section.label}黑榜（后 {report.top_n} 名）", section.bottom(report.top_n)),
         ):
             line += 2
-            ws.cell(row=line, column=1, value=title).font = Font(bold=True)
+            put(ws, line, 1, title).font = Font(bold=True)
             line += 1
             _header(ws, line, ["排名", "名称", "综合得分", "等级", "得分变化", "排名变化"])
             for rr in rows:
@@ -140,11 +144,11 @@ def _summary(ws: Worksheet, report: MonthlyReport) -> None:
                     ],
                     start=1,
                 ):
-                    cell = ws.cell(row=line, column=col, value=value)
+                    cell = put(ws, line, col, value)
                     if fmt and value is not None:
                         cell.number_format = fmt
     line += 2
-    ws.cell(row=line, column=1, value="反复发生的问题点位（同一网格同一类别）").font = Font(bold=True)
+    put(ws, line, 1, "反复发生的问题点位（同一网格同一类别）").font = Font(bold=True)
     line += 1
     _header(ws, line, ["网格代码", "网格", "类别代码", "类别", "次数", "首次", "最近"])
     for rec in report.recurring:
@@ -161,7 +165,7 @@ def _summary(ws: Worksheet, report: MonthlyReport) -> None:
             ],
             start=1,
         ):
-            ws.cell(row=line, column=col, value=text)
+            put(ws, line, col, text)
     ws.freeze_panes = "A4"
     _widths(ws, [28, 16, 12, 16, 10, 18, 18])
 

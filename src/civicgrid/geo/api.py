@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.errors import InvalidInput
 from civicgrid.geo.service import active_generation, area_names, locate
 from civicgrid.models import Area
 
-router = APIRouter(prefix="/api/v1", tags=["网格 geo"])
+router = APIRouter(prefix="/api/v1", tags=["网格 geo"], route_class=UnitOfWorkRoute)
 
 
 def _features(rows: list[Area]) -> dict[str, Any]:

@@ -122,3 +122,26 @@ class SweeperThread(threading.Thread):
                 self.last_run = utcnow()
             except Exception:  # keep sweeping: one bad beat must not stop supervision
                 log.exception("sweep failed")
+            # Signed checkpoints of the audit chains, every CIVICGRID_AUDIT_CHECKPOINT_INTERVAL_MIN minutes
+            # (security/anchors.py; never raises).
+            from civicgrid.security.anchors import checkpoint_if_due
+
+            checkpoint_if_due()
+            self._sweep_uploads_if_due()
+
+    UPLOAD_SWEEP_EVERY_S = 3600.0
+
+    def _sweep_uploads_if_due(self) -> None:
+        """Uploads never attached to a case and staged files a crash left, hourly (storage/files.py)."""
+        import time
+
+        due = getattr(self, "_uploads_swept", 0.0) + self.UPLOAD_SWEEP_EVERY_S
+        if time.monotonic() < due:
+            return
+        self._uploads_swept = time.monotonic()
+        try:
+            from civicgrid.storage.files import sweep_uploads_once
+
+            sweep_uploads_once()
+        except Exception:  # the next hour tries again
+            log.exception("upload sweep failed")

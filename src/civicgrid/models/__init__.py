@@ -2,11 +2,19 @@
 
 from civicgrid.models.audit import ChainHead, SecurityEvent
 from civicgrid.models.base import Base, utcnow
-from civicgrid.models.case import Attachment, Case, CaseEvent, Counter, Notification, Supervision
+from civicgrid.models.case import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CodeAttempt,
+    Counter,
+    Notification,
+    Supervision,
+)
 from civicgrid.models.catalog import Category, RoutingRule
 from civicgrid.models.geo import Area, GridGeneration, Road
 from civicgrid.models.ops import IdempotencyKey
-from civicgrid.models.org import ApiClient, Department, User, UserGrid, UserRole
+from civicgrid.models.org import ApiClient, Department, RevokedToken, User, UserGrid, UserRole
 
 __all__ = [
     "ApiClient",
@@ -17,11 +25,13 @@ __all__ = [
     "CaseEvent",
     "Category",
     "ChainHead",
+    "CodeAttempt",
     "Counter",
     "Department",
     "GridGeneration",
     "IdempotencyKey",
     "Notification",
+    "RevokedToken",
     "Road",
     "RoutingRule",
     "SecurityEvent",

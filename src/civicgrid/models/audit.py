@@ -12,13 +12,18 @@ from civicgrid.models.base import Base, utcnow
 
 
 class ChainHead(Base):
-    """The last link of a hash chain. Locking this row serialises appends, so the chain never forks."""
+    """The last link of a hash chain. Locking this row serialises appends, so the chain never forks. ``mac``
+    (under the audit key, outside the database) covers the other fields; ``legacy_seq`` is the last row linked
+    with plain SHA-256 before migration 0007 (security/chain.py)."""
 
     __tablename__ = "chain_heads"
 
     name: Mapped[str] = mapped_column(String(20), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    alg: Mapped[str] = mapped_column(String(16), default="hmac-sha256", server_default="sha256")
+    legacy_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class SecurityEvent(Base):
@@ -37,3 +42,5 @@ class SecurityEvent(Base):
     chain_seq: Mapped[int] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The link's algorithm: "sha256" (legacy, before 0007), "hmac-sha256" or "hmac-sm3".
+    link_alg: Mapped[str] = mapped_column(String(16), server_default="sha256")

@@ -126,12 +126,18 @@ class CaseEvent(Base):
     chain_seq: Mapped[int] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The link's algorithm: "sha256" (legacy, before 0007), "hmac-sha256" or "hmac-sm3" (security/chain.py).
+    link_alg: Mapped[str] = mapped_column(String(16), server_default="sha256")
 
     case: Mapped[Case] = relationship(lazy="raise", back_populates="events")
 
 
 class Attachment(Base):
+    """A photo. Until it is attached to a case (``case_id``), only its uploader may attach or view it: the
+    user (``uploaded_by``) or, for an anonymous upload, the holder of its token (``upload_token_hash``)."""
+
     __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_client_created", "client_hash", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -145,6 +151,8 @@ class Attachment(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    upload_token_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of an anonymous one's token
+    client_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash of an anonymous uploader's IP
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -187,3 +195,14 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CodeAttempt(Base):
+    """Failed tracking-code attempts on one case (security/attempts.py): shared by every worker process."""
+
+    __tablename__ = "code_attempts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime | None] = mapped_column()
+    locked_until: Mapped[datetime | None] = mapped_column()

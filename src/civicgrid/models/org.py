@@ -37,6 +37,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Carried in every token; bumping it (password reset, deactivation, role change, "log out everywhere")
+    # refuses every token issued before (org/tokens.py, org/auth.py).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     roles: Mapped[list[UserRole]] = relationship(lazy="selectin", cascade="all, delete-orphan")
     grids: Mapped[list[UserGrid]] = relationship(lazy="selectin", cascade="all, delete-orphan")
@@ -64,6 +67,17 @@ class UserGrid(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     grid_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class RevokedToken(Base):
+    """A token given up before its expiry (a logout), by its ``jti``; the row may go once ``expires_at`` has
+    passed, as the token is refused from then on anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ApiClient(Base):

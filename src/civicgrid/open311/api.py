@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, FastAPI, Request, Response
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from civicgrid import idempotency, problems
-from civicgrid.deps import DbSession, RowId
+from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute, run_write
 from civicgrid.errors import NotFound
+from civicgrid.jsonbody import JsonRoute
 from civicgrid.models import Attachment, Case
 from civicgrid.open311 import catalog, query, submit, updates
 from civicgrid.open311.config import CHANGESET, SPEC_URL, get_open311_settings
@@ -40,8 +40,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (413, "Open311 错误：内容过大"),
     )
 }
-router = APIRouter(prefix=PREFIX, tags=["Open311 GeoReport v2"], responses=ERROR_RESPONSES)
-admin_router = APIRouter(prefix="/api/v1", tags=["类别 catalog"])
+router = APIRouter(
+    prefix=PREFIX, tags=["Open311 GeoReport v2"], responses=ERROR_RESPONSES, route_class=UnitOfWorkRoute
+)
+admin_router = APIRouter(prefix="/api/v1", tags=["类别 catalog"], route_class=JsonRoute)
 
 
 def _fmt(fmt: str) -> str:
@@ -66,6 +68,15 @@ async def _form(request: Request) -> tuple[Params, list[submit.Upload]]:
         if key in {"media", "media[]"} and isinstance(value, UploadFile) and value.filename:
             uploads.append(submit.Upload(value.filename, await value.read()))
     return Params(items), uploads
+
+
+async def _digest(request: Request, uploads: list[submit.Upload]) -> str:
+    """The canonical digest of a submission (for Idempotency-Key): every parameter but the api_key (it
+    names the caller), and the SHA-256 of every photo."""
+    form = await request.form()  # cached by _form
+    items = list(request.query_params.multi_items()) + list(form.multi_items())
+    fields = [(k, v) for k, v in items if isinstance(v, str) and k != "api_key"]
+    return idempotency.form_digest(fields, [("media", u.data) for u in uploads])
 
 
 def _client(session: Any, params: Params, call: str) -> Any:
@@ -121,22 +132,22 @@ def service_definition(request: Request, code: str, fmt: str, session: DbSession
 @router.post("/requests.{fmt}", summary="提交服务请求（需 api_key）")
 async def post_request(request: Request, fmt: str, session: DbSession) -> Response:
     fmt = _fmt(fmt)
-    params, uploads = await _form(
-        request
-    )  # read on the event loop; the database work runs in the thread pool
-    return await run_in_threadpool(
-        _post_request, session, fmt, params, uploads, request.headers.get("idempotency-key")
+    # Read on the event loop; the database work runs in one thread-pool hop, in its turn (deps.run_write).
+    params, uploads = await _form(request)
+    digest = await _digest(request, uploads)
+    return await run_write(
+        session, _post_request, session, fmt, params, uploads, request.headers.get("idempotency-key"), digest
     )
 
 
 def _post_request(
-    session: Any, fmt: str, params: Params, uploads: list[submit.Upload], key: str | None
+    session: Any, fmt: str, params: Params, uploads: list[submit.Upload], key: str | None, digest: str
 ) -> Response:
     client = _client(session, params, "提交服务请求")
-    scope = f"open311:{client.id}:{fmt}"
-    if key:  # a retried submission gets the first answer, never a second case
+    scope = idempotency.scope_of(f"open311:{fmt}", f"apikey:{client.id}", digest)
+    if key:  # a retried submission gets the first answer, never a second case; another body gets a 400
         key = idempotency.check_key(key)
-        earlier = idempotency.claim(session, scope, key, None)
+        earlier = idempotency.claim(session, scope, key, digest)
         if earlier is not None:
             return Response(
                 earlier.response["body"].encode("utf-8"),
@@ -214,7 +225,7 @@ async def post_update(request: Request, fmt: str, session: DbSession) -> Respons
         posted = updates.post_update(session, params, client)
         return document(fmt, "service_request_updates", [{"update_id": str(posted.event.id)}])
 
-    return await run_in_threadpool(apply)
+    return await run_write(session, apply)
 
 
 @router.get("/media/{att_id}.jpg", summary="公开照片（已去除位置信息）", response_class=Response)

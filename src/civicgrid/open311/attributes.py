@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from civicgrid.fields import Text
 from civicgrid.open311.timefmt import parse_w3c, w3c
 
 Datatype = Literal["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
@@ -23,8 +24,8 @@ MAX_TEXT = 4000
 class AttributeValue(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    key: str = Field(min_length=1, max_length=100, description="选项代码")
-    name: str = Field(min_length=1, max_length=200, description="选项名称")
+    key: Text = Field(min_length=1, max_length=100, description="选项代码")
+    name: Text = Field(min_length=1, max_length=200, description="选项名称")
 
 
 class AttributeDef(BaseModel):
@@ -36,9 +37,9 @@ class AttributeDef(BaseModel):
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{1,50}$", description="属性代码")
     datatype: Datatype = Field(description="string|number|datetime|text|singlevaluelist|multivaluelist")
     required: bool = False
-    datatype_description: str = Field(default="", max_length=200)
+    datatype_description: Text = Field(default="", max_length=200)
     order: int = Field(ge=1, description="显示顺序（正整数，不可重复）")
-    description: str = Field(min_length=1, max_length=500, description="问题（向上报人显示的文字）")
+    description: Text = Field(min_length=1, max_length=500, description="问题（向上报人显示的文字）")
     values: list[AttributeValue] = Field(default_factory=list)
 
     @model_validator(mode="after")

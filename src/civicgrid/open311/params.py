@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
+from civicgrid.fields import DATE_ERROR, TEXT_ERROR, DateOutOfRange, bad_text
 from civicgrid.open311.config import get_open311_settings
 from civicgrid.open311.errors import Problems
 from civicgrid.open311.timefmt import parse_w3c
@@ -17,8 +18,12 @@ _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 class Params:
     def __init__(self, items: Iterable[tuple[str, object]]) -> None:
         self._values: dict[str, list[str]] = {}
+        self.bad_text: list[str] = []  # names whose values hold control characters (see fields.Text)
         for key, value in items:
             if isinstance(value, str) and value.strip() != "":
+                if bad_text(key) or bad_text(value):
+                    self.bad_text.append(key)
+                    continue
                 self._values.setdefault(key, []).append(value.strip())
 
     def get(self, name: str) -> str | None:
@@ -42,6 +47,9 @@ class Params:
             return None
         try:
             return parse_w3c(raw)
+        except DateOutOfRange:
+            problems.add(400, f"{name} {DATE_ERROR}，收到：{raw}")
+            return None
         except ValueError:
             problems.add(400, f"{name} 不是有效的 ISO 8601 日期时间（如 2026-11-26T00:00:00+08:00）：{raw}")
             return None
@@ -66,7 +74,10 @@ class Params:
 
 
 def check_jurisdiction(params: Params, problems: Problems) -> None:
-    """Required only when this server hosts several jurisdictions; an unknown one is a missing resource."""
+    """Required only when this server hosts several jurisdictions; an unknown one is a missing resource.
+    (Checked on every call, so parameters with control characters are refused here too.)"""
+    for name in dict.fromkeys(params.bad_text):
+        problems.add(400, f"参数 {name.encode('unicode_escape').decode('ascii')[:60]} {TEXT_ERROR}")
     ids = get_open311_settings().jurisdiction_ids
     given = params.get("jurisdiction_id")
     if given is None:

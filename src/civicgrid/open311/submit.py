@@ -3,6 +3,7 @@ rapid response runs. Auto-dispatched or merged requests answer with their number
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,10 +53,13 @@ def _where(session: Session, params: Params, problems: Problems) -> location.Pla
         return None
     if lat is not None and lng is not None:
         try:
-            return location.Place(float(lng), float(lat), text or "")
+            x, y = float(lng), float(lat)
         except ValueError:
-            problems.add(400, f"lat/long 应为数字（WGS84 度），收到：{lat}, {lng}")
+            x = y = math.nan
+        if not (math.isfinite(x) and math.isfinite(y)):
+            problems.add(400, f"lat/long 应为有限的数字（WGS84 度），收到：{lat[:30]}, {lng[:30]}")
             return None
+        return location.Place(x, y, text or "")
     grid = params.get("address_id")
     if grid is not None:
         place = location.by_address_id(session, grid)

@@ -6,6 +6,7 @@ from datetime import datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from civicgrid.fields import DateOutOfRange, in_range
 from civicgrid.settings import get_settings
 
 
@@ -22,11 +23,16 @@ def w3c(dt: datetime | None) -> str | None:
 
 
 def parse_w3c(text: str) -> datetime:
-    """Parse a W3C datetime (a bare date is local midnight; no offset means local time). Raises ValueError."""
+    """Parse a W3C datetime (a bare date is local midnight; no offset means local time). Raises ValueError,
+    DateOutOfRange for a year outside fields.MIN_YEAR..MAX_YEAR (arithmetic near year 1 or 9999 overflows)."""
     raw = text.strip()
     if len(raw) > 19 and raw[19] == " ":  # a '+' that arrived unencoded in a query string
         raw = raw[:19] + "+" + raw[20:]
     if len(raw) == 10:
-        return datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time(0), local_zone())
-    dt = datetime.fromisoformat(raw)
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=local_zone())
+        dt = datetime.combine(datetime.strptime(raw, "%Y-%m-%d").date(), time(0), local_zone())
+    else:
+        dt = datetime.fromisoformat(raw)
+        dt = dt if dt.tzinfo is not None else dt.replace(tzinfo=local_zone())
+    if not in_range(dt):
+        raise DateOutOfRange
+    return dt

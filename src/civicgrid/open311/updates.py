@@ -106,7 +106,9 @@ def post_update(
     media = params.get("media_url")
     if media is not None and (len(media) > 500 or not media.startswith(("http://", "https://"))):
         problems.add(400, "media_url 应为 http(s) 网址，且不超过 500 字符")
-    case = session.scalar(select(Case).where(Case.number == number)) if number else None
+    # A case still waiting for an operator is not public yet: answered exactly as an unknown request (as GET
+    # /requests/{id} does), so a client cannot learn that it exists, nor write to it.
+    case = session.scalar(select(Case).where(Case.number == number, public_cases())) if number else None
     if number and case is None:
         problems.add(404, f"未找到服务请求（service_request_id）：{number}")
     problems.raise_if_any()

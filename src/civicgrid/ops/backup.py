@@ -1,5 +1,9 @@
 """Backups: SQLite through its online backup API (consistent while the server runs), PostgreSQL through
-pg_dump/pg_restore in the custom format. The uploads folder is archived beside the database."""
+pg_dump/pg_restore in the custom format. The uploads folder is archived beside the database.
+
+Every backup first signs the audit chains' heads into the anchor folder (security/anchors.py), so the dump
+holds at least the anchored events; every restore signs the restored heads as a ``restore`` checkpoint, which
+voids the anchors of the events that the restore gave up."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from civicgrid.errors import AppError, InvalidInput
+from civicgrid.security.anchors import CheckpointResult
 
 
 def _sqlite_path(url: str) -> Path:
@@ -33,9 +38,33 @@ def _pg_args(url: str) -> list[str]:
     return args
 
 
+def anchor_heads(url: str, *, kind: str = "checkpoint") -> CheckpointResult:
+    """Sign the current chain heads of the database at ``url`` into the anchor file."""
+    from civicgrid.db import get_engine, make_engine, unit_of_work
+    from civicgrid.security.anchors import write_checkpoint
+    from civicgrid.settings import get_settings
+
+    own = url != get_settings().database_url
+    engine = make_engine(url) if own else get_engine()
+    try:
+        with unit_of_work(engine, write=False) as session:
+            return write_checkpoint(session, kind=kind, force=True)
+    finally:
+        if own:
+            engine.dispose()
+
+
+def _refused(done: str, result: CheckpointResult) -> None:
+    if result.refused:
+        raise AppError(f"{done}，但未能签发审计锚点：" + "；".join(result.refused), status=409)
+
+
 def backup(url: str, out: Path, uploads: Path | None = None) -> list[Path]:
-    """Write a backup of the database (and the uploads) to ``out`` (a file path; suffixes are added)."""
+    """Write a backup of the database (and the uploads) to ``out`` (a file path; suffixes are added), after a
+    checkpoint of the audit chains (the anchor file is listed last). A head that cannot be signed (tampered)
+    does not stop the backup; it is raised as an error once the backup is written."""
     out.parent.mkdir(parents=True, exist_ok=True)
+    anchored = anchor_heads(url)
     written: list[Path] = []
     if url.startswith("sqlite"):
         src = sqlite3.connect(_sqlite_path(url))
@@ -66,6 +95,9 @@ def backup(url: str, out: Path, uploads: Path | None = None) -> list[Path]:
         with tarfile.open(tar_path, "w:gz") as tar:
             tar.add(uploads, arcname="uploads")
         written.append(tar_path)
+    if anchored.written:
+        written.append(anchored.path)
+    _refused(f"备份已写入（{'、'.join(str(p) for p in written)}）", anchored)
     return written
 
 
@@ -99,3 +131,4 @@ def restore(
         uploads.parent.mkdir(parents=True, exist_ok=True)
         with tarfile.open(uploads_archive) as tar:
             tar.extractall(uploads.parent, filter="data")
+    _refused("已恢复", anchor_heads(url, kind="restore"))

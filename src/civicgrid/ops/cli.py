@@ -17,12 +17,18 @@ def backup(
     ] = None,
 ) -> None:
     """在线备份数据库与上传的照片（SQLite 在线备份；PostgreSQL 用 pg_dump）。"""
+    from civicgrid.errors import AppError
     from civicgrid.ops.backup import backup as do_backup
     from civicgrid.settings import get_settings
 
     s = get_settings()
     target = out or s.data_dir / "backups" / f"civicgrid-{datetime.now():%Y%m%d-%H%M%S}"
-    for p in do_backup(s.database_url, target, s.upload_dir):
+    try:
+        written = do_backup(s.database_url, target, s.upload_dir)
+    except AppError as exc:  # e.g. a tampered audit head: the dump is written, the anchor refused
+        Console(stderr=True).print(f"[red]错误：{exc.message}[/red]")
+        raise typer.Exit(1) from None
+    for p in written:
         Console().print(f"已写入 {p}（{p.stat().st_size:,} 字节）")
 
 
@@ -40,8 +46,14 @@ def restore(
     if not yes:
         Console(stderr=True).print("[red]恢复会覆盖当前数据库。确认请加 --yes。[/red]")
         raise typer.Exit(2)
+    from civicgrid.errors import AppError
+
     s = get_settings()
-    do_restore(s.database_url, file, uploads, s.upload_dir)
+    try:
+        do_restore(s.database_url, file, uploads, s.upload_dir)
+    except AppError as exc:
+        Console(stderr=True).print(f"[red]错误：{exc.message}[/red]")
+        raise typer.Exit(1) from None
     Console().print("已恢复。请运行 civicgrid audit verify 校验审计链。")
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import func, select, text
 
 from civicgrid.cases.states import OPEN_REGISTERED
 from civicgrid.db import get_engine, session_factory
+from civicgrid.deps import UnitOfWorkRoute
 from civicgrid.models import Case, GridGeneration, utcnow
+from civicgrid.ops.observe import require_metrics_access
 
-router = APIRouter(tags=["运维 ops"])
+router = APIRouter(tags=["运维 ops"], route_class=UnitOfWorkRoute)
 
 CASES_BY_STATE = Gauge("civicgrid_cases", "Cases by state", ["state"])
 OVERDUE = Gauge("civicgrid_cases_overdue", "Open cases past their disposal due time (not held)")
@@ -21,7 +23,8 @@ SWEEPER_LAG = Gauge("civicgrid_sweeper_lag_seconds", "Seconds since the SLA swee
 
 
 @router.get("/healthz", summary="存活检查")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
+    # On the event loop: the process answers even while every database thread is busy.
     return {"status": "ok"}
 
 
@@ -55,7 +58,12 @@ def readyz() -> Any:
     )
 
 
-@router.get("/metrics", summary="Prometheus 指标", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus 指标（需 CIVICGRID_METRICS_TOKEN 令牌；未设置时仅限本机）",
+    response_class=Response,
+    dependencies=[Depends(require_metrics_access)],
+)
 def metrics(request: Request) -> Response:
     sweeper = getattr(request.app.state, "sweeper", None)
     if sweeper is not None and sweeper.last_run is not None:

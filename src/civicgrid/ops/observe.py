@@ -1,15 +1,27 @@
-"""Request ids, structured (JSON) logs, Prometheus metrics and security headers, as one ASGI middleware."""
+"""Request ids, structured (JSON) logs, Prometheus metrics and security headers, as one ASGI middleware;
+and who may read the metrics (``require_metrics_access``).
+
+/metrics tells an outsider the traffic, the routes and the number of open and overdue cases, so it is not
+public: with ``CIVICGRID_METRICS_TOKEN`` set, the scraper sends ``Authorization: Bearer <token>``; without it,
+only a client on this machine that did not come through a proxy may read it.
+"""
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
 import time
 import uuid
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Literal
 
+from fastapi import Request
 from prometheus_client import Counter, Histogram
+
+from civicgrid.errors import Forbidden, Unauthorized
+from civicgrid.settings import get_settings
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -103,3 +115,48 @@ class Observe:
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(time.perf_counter() - start)
             request_id.reset(token)
+
+
+# --- Who may read /metrics ----------------------------------------------------------------------------------
+
+# Headers a reverse proxy adds: a request that carries one came from elsewhere, whatever its socket says.
+FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")
+Access = Literal["ok", "missing", "wrong", "not_local"]
+
+
+def is_loopback(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 or ::ffff:127.x.y.z (a dual-stack socket); never a name such as "localhost"."""
+    if host is None:
+        return False
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+def metrics_access(token: str, authorization: str | None, host: str | None, forwarded: bool) -> Access:
+    """Whether a request may read the metrics: the bearer token when one is set, else loopback only."""
+    if token:
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return "missing"
+        return "ok" if hmac.compare_digest(given.strip().encode(), token.encode()) else "wrong"
+    return "ok" if is_loopback(host) and not forwarded else "not_local"
+
+
+def require_metrics_access(request: Request) -> None:
+    """A dependency of /metrics: 401 without the token, 403 with a wrong one or from another machine."""
+    access = metrics_access(
+        get_settings().metrics_token,
+        request.headers.get("authorization"),
+        request.client.host if request.client else None,
+        any(h in request.headers for h in FORWARDING_HEADERS),
+    )
+    if access == "missing":
+        raise Unauthorized("读取监控指标需要令牌：请在 Authorization 头中提供 Bearer 令牌")
+    if access == "wrong":
+        raise Forbidden("监控指标令牌不正确")
+    if access == "not_local":
+        raise Forbidden("监控指标只对本机开放；如需远程采集，请设置 CIVICGRID_METRICS_TOKEN 并携带该令牌")

@@ -7,6 +7,9 @@ the others idle. With a socket per worker the kernel spreads new connections eve
 
 The parent process only supervises: it starts the workers, starts a new one when a worker dies, and stops
 them all on SIGTERM or SIGINT.
+
+Every server, one worker or many, reads request heads under a deadline (``header_timeout_s``,
+ops/head_timeout.py): uvicorn has none of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import uvicorn
 
 APP = "civicgrid.asgi:app"
 
@@ -44,13 +51,31 @@ def check_port(opts: ServeOptions) -> None:
     _socket(opts).close()  # bound, never listening: it takes no connections
 
 
+def uvicorn_config(opts: ServeOptions, **extra: Any) -> uvicorn.Config:
+    """uvicorn's configuration for our app, with the request-head deadline."""
+    import uvicorn
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    from civicgrid.ops.head_timeout import with_head_timeout
+    from civicgrid.settings import get_settings
+
+    http = with_head_timeout(AutoHTTPProtocol, get_settings().header_timeout_s)
+    return uvicorn.Config(APP, log_level="info", access_log=opts.access_log, http=http, **extra)
+
+
+def run_one(opts: ServeOptions) -> None:
+    """Serve in this process (one worker) until SIGTERM or SIGINT."""
+    import uvicorn
+
+    uvicorn.Server(uvicorn_config(opts, host=opts.host, port=opts.port)).run()
+
+
 def _worker(opts: ServeOptions) -> None:
     import uvicorn
 
     sock = _socket(opts)
     sock.listen(2048)
-    config = uvicorn.Config(APP, log_level="info", access_log=opts.access_log)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(opts)).run(sockets=[sock])
 
 
 def run(opts: ServeOptions, workers: int) -> None:

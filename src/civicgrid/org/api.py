@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from civicgrid.deps import DbSession
-from civicgrid.errors import Unauthorized
+from civicgrid.fields import Text
+from civicgrid.jsonbody import JsonRoute
 from civicgrid.models import Department, User
-from civicgrid.org.auth import AdminUser, CurrentUser
+from civicgrid.org.auth import AdminUser, CurrentLogin, CurrentUser
+from civicgrid.org.login import log_in
 from civicgrid.org.roles import ROLE_LABELS
-from civicgrid.org.service import authenticate, create_user
+from civicgrid.org.service import create_user, log_out_everywhere, revoke_token
 from civicgrid.org.tokens import issue_token
+from civicgrid.security import audit
 
-router = APIRouter(prefix="/api/v1", tags=["用户与部门 org"])
+router = APIRouter(prefix="/api/v1", tags=["用户与部门 org"], route_class=JsonRoute)
 
 
 class TokenOut(BaseModel):
@@ -47,12 +50,12 @@ class UserOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8, max_length=128)
-    display_name: str = Field(default="", max_length=64)
-    roles: list[str] = Field(min_length=1)
-    department_code: str | None = None
-    grid_codes: list[str] = Field(default_factory=list)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=8, max_length=128)
+    display_name: Text = Field(default="", max_length=64)
+    roles: list[Annotated[Text, Field(max_length=32)]] = Field(min_length=1, max_length=20)
+    department_code: Text | None = Field(default=None, max_length=20)
+    grid_codes: list[Annotated[Text, Field(max_length=32)]] = Field(default_factory=list, max_length=1000)
 
 
 class DepartmentOut(BaseModel):
@@ -65,20 +68,32 @@ class DepartmentOut(BaseModel):
 
 
 @router.post("/auth/token", response_model=TokenOut, summary="登录（OAuth2 密码模式）")
-def login(
+async def login(
     request: Request,
     session: DbSession,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     otp: Annotated[str | None, Form(description="动态口令（已启用 TOTP 的账号必填）", max_length=10)] = None,
 ) -> TokenOut:
     ip = request.client.host if request.client else ""
-    try:
-        user = authenticate(session, form.username, form.password, ip, otp)
-    except Unauthorized:
-        session.commit()  # keep the failure count and the audit row
-        raise
-    token, ttl = issue_token(user.id)
+    # The password is verified before, not inside, the short write that records the login (org/login.py).
+    user = await log_in(session, form.username, form.password, ip, otp)
+    token, ttl = issue_token(user.id, version=user.token_version)
     return TokenOut(access_token=token, expires_in=ttl)
+
+
+@router.post("/auth/logout", status_code=204, summary="退出登录（本令牌立即失效）")
+def logout(request: Request, session: DbSession, login: CurrentLogin) -> Response:
+    revoke_token(session, login.claims)
+    ip = request.client.host if request.client else ""
+    audit.record(session, "logout", user_id=login.principal.user_id, subject=login.principal.username, ip=ip)
+    return Response(status_code=204)
+
+
+@router.post("/auth/logout-all", status_code=204, summary="在所有设备上退出登录（本人的全部令牌立即失效）")
+def logout_all(request: Request, session: DbSession, login: CurrentLogin) -> Response:
+    ip = request.client.host if request.client else ""
+    log_out_everywhere(session, login.claims.user_id, ip)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=MeOut, summary="当前用户")

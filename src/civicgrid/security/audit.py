@@ -1,14 +1,17 @@
-"""Security events (login, failed login, reveal, role change, API key use, export) in a hash-chained log."""
+"""Security events (login, failed login, reveal, role change, API key use, export) in a keyed hash chain, and
+the verification of both chains against their signed heads and the checkpoints outside the database."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.models import CaseEvent, ChainHead, SecurityEvent, utcnow
-from civicgrid.security.chain import ChainProblem, next_link, verify_rows
+from civicgrid.security import macs
+from civicgrid.security.chain import ChainProblem, link_row, verify_rows
 
 CHAIN = "security"
 
@@ -36,28 +39,56 @@ def record(
     ev = SecurityEvent(
         kind=kind, user_id=user_id, subject=subject[:200], data=data or {}, ip=ip[:64], created_at=utcnow()
     )
-    ev.chain_seq, ev.prev_hash, ev.hash = next_link(session, CHAIN, _payload(ev))
+    link_row(session, CHAIN, ev, _payload(ev))
     session.add(ev)
     return ev
 
 
-def verify_all(session: Session) -> list[ChainProblem]:
-    """Walk both chains (case events and security events) and report every broken link."""
+@dataclass
+class VerifyReport:
+    problems: list[ChainProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    anchors: int = 0  # signed checkpoint lines read
+
+
+def verify_report(session: Session) -> VerifyReport:
+    """Walk both chains (case events and security events) with their keyed links, signed heads and the
+    checkpoints in the anchor folder, and report every problem."""
     from civicgrid.cases.events import CHAIN as CASE_CHAIN
     from civicgrid.cases.events import event_payload
+    from civicgrid.security.anchors import anchor_file, read_anchors
 
-    problems: list[ChainProblem] = []
+    key = macs.audit_key()
+    path = anchor_file()
+    book = read_anchors(path, key)
+    report = VerifyReport(notes=list(book.notes), anchors=book.lines)
+    report.problems += [ChainProblem("anchors", 0, p) for p in book.problems]
+    if macs.key_is_derived():
+        report.notes.append("未设置 CIVICGRID_AUDIT_KEY：审计密钥由 SECRET_KEY 派生，仅适用于开发与测试")
+    if not book.lines:
+        report.notes.append(
+            f"未找到外部锚点（{path}）：无法发现链尾被整体截断；请运行 civicgrid audit checkpoint"
+        )
     heads = {h.name: h for h in session.scalars(select(ChainHead))}
     case_rows = (
-        (e.chain_seq, e.prev_hash, e.hash, event_payload(e))
+        (e.chain_seq, e.prev_hash, e.hash, e.link_alg, event_payload(e))
         for e in session.scalars(
             select(CaseEvent).order_by(CaseEvent.chain_seq).execution_options(yield_per=2000)
         )
     )
-    problems += verify_rows(CASE_CHAIN, case_rows, heads.get(CASE_CHAIN))
-    sec_rows = (
-        (e.chain_seq, e.prev_hash, e.hash, _payload(e))
-        for e in session.scalars(select(SecurityEvent).order_by(SecurityEvent.chain_seq))
+    report.problems += verify_rows(
+        CASE_CHAIN, case_rows, heads.get(CASE_CHAIN), book.pins.get(CASE_CHAIN), key
     )
-    problems += verify_rows(CHAIN, sec_rows, heads.get(CHAIN))
-    return problems
+    sec_rows = (
+        (e.chain_seq, e.prev_hash, e.hash, e.link_alg, _payload(e))
+        for e in session.scalars(
+            select(SecurityEvent).order_by(SecurityEvent.chain_seq).execution_options(yield_per=2000)
+        )
+    )
+    report.problems += verify_rows(CHAIN, sec_rows, heads.get(CHAIN), book.pins.get(CHAIN), key)
+    return report
+
+
+def verify_all(session: Session) -> list[ChainProblem]:
+    """Every broken link, head or checkpoint of both chains (empty when the log is whole)."""
+    return verify_report(session).problems

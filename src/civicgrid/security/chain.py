@@ -1,21 +1,34 @@
-"""Hash chains over append-only tables: each row carries the hash of the previous row, so an edited or deleted
-row breaks the chain. Appending locks the chain's head row, which serialises appends and keeps the chain
-linear."""
+"""Keyed hash chains over append-only tables (issue 11, defects 5 and 15).
+
+Each row carries the link of the previous row and its own link, a MAC (HMAC-SHA256, or HMAC-SM3 for 国密
+installations) under the audit key, which lives in the environment and never in the database: an edited row
+breaks its link, and whoever can write the database but lacks the key cannot recompute the links after it.
+The head row (last seq and link) carries a MAC too, so moving the head back over deleted rows is seen; a
+replayed old head is caught by the signed checkpoints kept outside the database (security/anchors.py).
+
+Rows written before migration 0007 keep their plain SHA-256 links (``link_alg = "sha256"``) and still verify:
+the head records the last legacy seq (``legacy_seq``, under the head MAC), every later row must be keyed, and
+the first keyed link covers the last legacy link, so the legacy prefix cannot be rewritten either.
+
+Appending locks the chain's head row, which serialises appends and keeps the chain linear; it costs two HMACs
+over a short JSON text.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from civicgrid.models import ChainHead
+from civicgrid.security import macs
 
 GENESIS = "0" * 64
+MAX_PROBLEMS = 100  # per chain: a wrong key would otherwise list every row
 
 
 def canonical(payload: Mapping[str, Any]) -> str:
@@ -23,7 +36,23 @@ def canonical(payload: Mapping[str, Any]) -> str:
 
 
 def link_hash(prev_hash: str, payload: Mapping[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical(payload)).encode()).hexdigest()
+    """The legacy (pre-0007) link: plain SHA-256, kept to verify old rows."""
+    return macs.legacy_digest(prev_hash + canonical(payload))
+
+
+def link_digest(alg: str, key: bytes, chain: str, prev_hash: str, payload: Mapping[str, Any]) -> str:
+    if alg == macs.LEGACY:
+        return link_hash(prev_hash, payload)
+    return macs.mac(alg, key, f"link\n{chain}\n{prev_hash}\n{canonical(payload)}")
+
+
+def head_mac(key: bytes, name: str, seq: int, last_hash: str, alg: str, legacy_seq: int) -> str:
+    """The MAC of a head row, under the algorithm of its last link (HMAC-SHA256 for a legacy head)."""
+    head_alg = alg if alg in macs.KEYED else "hmac-sha256"
+    text = canonical(
+        {"chain": name, "seq": seq, "last_hash": last_hash, "alg": alg, "legacy_seq": legacy_seq}
+    )
+    return macs.mac(head_alg, key, "head\n" + text)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -47,20 +76,37 @@ def _locked_head(session: Session, chain: str) -> ChainHead | None:
     return head
 
 
-def next_link(session: Session, chain: str, payload: Mapping[str, Any]) -> tuple[int, str, str]:
-    """Reserve the next link of ``chain`` for ``payload``: returns (seq, prev_hash, hash) and moves the
-    head."""
+class Linked(Protocol):
+    chain_seq: int
+    prev_hash: str
+    hash: str
+    link_alg: str
+
+
+def link_row(session: Session, chain: str, row: Linked, payload: Mapping[str, Any]) -> None:
+    """Link ``row`` (whose fields ``payload`` holds) as the next row of ``chain`` and move the signed head."""
+    alg = macs.current_alg()
+    key = macs.audit_key()
     head = _locked_head(session, chain)
     if head is None:
-        head = ChainHead(name=chain, seq=0, last_hash=GENESIS)
+        head = ChainHead(name=chain, seq=0, last_hash=GENESIS, alg=alg, legacy_seq=0)
         session.add(head)
         session.info[("chain_locked", chain)] = (session.get_transaction(), head)
     seq = head.seq + 1
     prev = head.last_hash
-    digest = link_hash(prev, {**payload, "chain_seq": seq})
-    head.seq = seq
-    head.last_hash = digest
-    return seq, prev, digest
+    digest = link_digest(alg, key, chain, prev, {**payload, "chain_seq": seq})
+    head.seq, head.last_hash, head.alg = seq, digest, alg
+    head.mac = head_mac(key, chain, seq, digest, alg, head.legacy_seq or 0)
+    row.chain_seq, row.prev_hash, row.hash, row.link_alg = seq, prev, digest, alg
+
+
+def head_is_signed(head: ChainHead, key: bytes) -> bool:
+    """The head's MAC is valid (or the head is still the untouched legacy head of migration 0007: then no
+    keyed row may exist, which the callers check)."""
+    if head.mac is None:
+        return head.seq == head.legacy_seq and head.alg == macs.LEGACY
+    expected = head_mac(key, head.name, head.seq, head.last_hash, head.alg, head.legacy_seq)
+    return macs.equal(head.mac, expected)
 
 
 @dataclass(frozen=True)
@@ -70,25 +116,81 @@ class ChainProblem:
     problem: str
 
 
+@dataclass(frozen=True)
+class Pin:
+    """A signed checkpoint from outside the database: the link of row ``seq`` at time ``at``."""
+
+    seq: int
+    head: str
+    at: str
+
+
+class _Problems:
+    def __init__(self, chain: str) -> None:
+        self.chain = chain
+        self.items: list[ChainProblem] = []
+        self.dropped = 0
+
+    def add(self, seq: int, problem: str) -> None:
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(ChainProblem(self.chain, seq, problem))
+        else:
+            self.dropped += 1
+
+    def result(self) -> list[ChainProblem]:
+        if self.dropped:
+            self.items.append(ChainProblem(self.chain, 0, f"另有 {self.dropped} 处问题未逐条列出"))
+        return self.items
+
+
 def verify_rows(
-    chain: str, rows: Iterable[tuple[int, str, str, Mapping[str, Any]]], head: ChainHead | None
+    chain: str,
+    rows: Iterable[tuple[int, str, str, str, Mapping[str, Any]]],
+    head: ChainHead | None,
+    pins: Mapping[int, Pin] | None = None,
+    key: bytes | None = None,
 ) -> list[ChainProblem]:
-    """Check rows given as (chain_seq, prev_hash, hash, payload) in seq order against each other and the
-    head."""
-    problems: list[ChainProblem] = []
+    """Check rows given as (chain_seq, prev_hash, hash, link_alg, payload) in seq order against each other,
+    the signed head and the checkpoints (``pins``, by seq) kept outside the database."""
+    key = macs.audit_key() if key is None else key
+    pins = pins or {}
+    found = _Problems(chain)
+    legacy_seq = head.legacy_seq if head is not None else 0
     expected_seq = 1
     prev = GENESIS
-    for seq, prev_hash, digest, payload in rows:
+    keyed = False
+    for seq, prev_hash, digest, alg, payload in rows:
+        keyed = keyed or alg != macs.LEGACY
         if seq != expected_seq:
-            problems.append(
-                ChainProblem(chain, expected_seq, f"缺失第 {expected_seq}–{seq - 1} 条记录（被删除）")
-            )
+            found.add(expected_seq, f"缺失第 {expected_seq}–{seq - 1} 条记录（被删除）")
         if prev_hash != prev:
-            problems.append(ChainProblem(chain, seq, "前一条记录的哈希不符（前面的记录被修改或删除）"))
-        if link_hash(prev_hash, {**payload, "chain_seq": seq}) != digest:
-            problems.append(ChainProblem(chain, seq, "记录内容与哈希不符（被修改）"))
+            found.add(seq, "前一条记录的链接码不符（前面的记录被修改或删除）")
+        if alg not in macs.ALGORITHMS:
+            found.add(seq, f"未知的链接算法“{alg}”（被篡改）")
+        elif alg == macs.LEGACY and seq > legacy_seq:
+            found.add(seq, f"升级后（第 {legacy_seq} 条之后）的记录使用了不带密钥的旧式哈希（被伪造）")
+        elif not macs.equal(link_digest(alg, key, chain, prev_hash, {**payload, "chain_seq": seq}), digest):
+            found.add(seq, "记录内容与链接码不符（被修改，或在没有审计密钥的情况下重算了链接）")
+        pin = pins.get(seq)
+        if pin is not None and pin.head != digest:
+            found.add(seq, f"与外部锚点不符：该记录在 {pin.at} 签名锚定之后被改写")
         prev = digest
         expected_seq = seq + 1
-    if head is not None and (head.seq != expected_seq - 1 or head.last_hash != prev):
-        problems.append(ChainProblem(chain, head.seq, "链尾与最后一条记录不符（末尾记录被删除）"))
-    return problems
+    last = expected_seq - 1
+    if head is None:
+        if last:
+            found.add(last, "缺少链尾记录（链尾被删除）")
+    else:
+        if head.seq != last or head.last_hash != prev:
+            found.add(head.seq, "链尾与最后一条记录不符（末尾记录被删除）")
+        if not head_is_signed(head, key) or (head.mac is None and keyed):
+            found.add(head.seq, "链尾签名无效（链尾被改动，或审计密钥不符）")
+    if pins:
+        newest = pins[max(pins)]
+        if newest.seq > last:
+            found.add(
+                newest.seq,
+                f"链被截断：外部锚点（{newest.at}）记录到第 {newest.seq} 条，数据库只到第 {last} 条"
+                "（末尾记录被删除、链尾被移回）",
+            )
+    return found.result()

@@ -83,6 +83,9 @@ def sweep(
         Console().print(msg)
         if not loop:
             return
+        from civicgrid.security.anchors import checkpoint_if_due
+
+        checkpoint_if_due()  # signed audit checkpoints on their own interval (as in the server's thread)
         time.sleep(interval)
 
 

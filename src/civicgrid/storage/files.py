@@ -1,35 +1,48 @@
-"""Attachments: a small storage interface (local disk by default) and image intake with thumbnails.
+"""Attachments: a small storage interface (local disk by default) and the unit of work's photo files.
 
-Uploads are checked by content (Pillow must decode them as a real image), bounded in size and pixel count,
-and stored under random names. Three renditions are kept: the original (evidence), a public copy re-encoded
-without EXIF (no GPS leaks), and a thumbnail for lists and the web.
+Photos are checked and rendered by ``storage.images`` (pure work); here they become an ``Attachment`` row
+and three files under random names. The files follow the database: they are written to a staging area first
+(so a full disk fails the request before its commit) and moved into place only after the session's
+transaction committed; a rollback — a report refused for its coordinates, a failed form — deletes them. What
+a crash leaves in the staging area, and uploads never attached to a case, are deleted by ``sweep_uploads``
+after ``CIVICGRID_UPLOAD_ORPHAN_HOURS`` (the sweeper thread and ``civicgrid uploads sweep``).
+
+Anonymous uploads carry an unguessable token (only its SHA-256 is stored) that is needed to attach or view the
+upload, and are limited per client per hour (``CIVICGRID_ANONYMOUS_UPLOADS_PER_HOUR``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
+import hmac
+import os
 import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from PIL import Image, UnidentifiedImageError
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction
 
-from civicgrid.errors import NotFound, PayloadTooLarge, UnsupportedMedia
+from civicgrid.errors import NotFound, TooManyAttempts
 from civicgrid.models import Attachment, utcnow
+from civicgrid.storage.images import PreparedImage, prepare_image
 
-MAX_PIXELS = 40_000_000  # refuses decompression bombs
-THUMB_SIZE = (320, 320)
-PUBLIC_MAX = (2048, 2048)
-ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
-
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+RENDITIONS = (".orig", ".jpg", ".thumb.jpg")
+STAGING = "staging"
+_PENDING = "civicgrid.pending_uploads"  # session.info: files waiting for the commit
+_DOOMED = "civicgrid.doomed_files"  # session.info: files to delete once the commit succeeded
 
 
 class Storage(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def delete(self, key: str) -> None: ...
+    def stage(self, data: bytes) -> str: ...
+    def promote(self, staged: str, key: str) -> None: ...
+    def discard(self, staged: str) -> None: ...
+    def sweep_staging(self, older_than: datetime) -> int: ...
 
 
 class LocalStorage:
@@ -56,6 +69,39 @@ class LocalStorage:
             raise NotFound("文件不存在")
         return path.read_bytes()
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def stage(self, data: bytes) -> str:
+        """Write ``data`` to the staging area (on the same disk as the final place) and return its name."""
+        name = f"{STAGING}/{secrets.token_hex(16)}"
+        self.put(name, data)
+        return name
+
+    def promote(self, staged: str, key: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._path(staged), path)
+
+    def discard(self, staged: str) -> None:
+        self.delete(staged)
+
+    def sweep_staging(self, older_than: datetime) -> int:
+        """Delete staged files older than ``older_than`` (left by a crash between write and commit)."""
+        folder = self.root / STAGING
+        if not folder.is_dir():
+            return 0
+        cutoff = older_than.timestamp()
+        removed = 0
+        for path in folder.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            except OSError:
+                continue
+        return removed
+
 
 def get_storage() -> Storage:
     from civicgrid.settings import get_settings
@@ -63,14 +109,127 @@ def get_storage() -> Storage:
     return LocalStorage(get_settings().upload_dir)
 
 
-def _encode(img: Image.Image, size: tuple[int, int]) -> bytes:
-    img = img.copy()
-    img.thumbnail(size)
-    if img.mode not in ("RGB", "L"):
-        img = img.convert("RGB")
-    out = io.BytesIO()
-    img.save(out, format="JPEG", quality=82)
-    return out.getvalue()
+# --- Files that follow the transaction ----------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    attachment: Attachment
+    storage: Storage
+    staged: list[tuple[str, str]] = field(default_factory=list)  # (staged name, final key)
+
+    def promote(self) -> None:
+        for staged, key in self.staged:
+            self.storage.promote(staged, key)
+
+    def discard(self) -> None:
+        for staged, _key in self.staged:
+            self.storage.discard(staged)
+
+
+def _pending(session: Session) -> list[_Pending]:
+    return session.info.setdefault(_PENDING, [])
+
+
+def _survives(p: _Pending) -> bool:
+    """Whether the attachment row is still part of the session (a rolled-back savepoint expunges it)."""
+    state = inspect(p.attachment)
+    return bool(state.persistent)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    for p in session.info.pop(_PENDING, []):
+        if _survives(p):
+            p.promote()
+        else:
+            p.discard()
+    for storage, key in session.info.pop(_DOOMED, []):
+        storage.delete(key)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if pending:
+        kept = []
+        for p in pending:
+            if _survives(p):
+                kept.append(p)
+            else:
+                p.discard()
+        session.info[_PENDING] = kept
+    if previous.parent is None:
+        session.info.pop(_DOOMED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the unit of work ended without a commit: nothing it staged may stay
+        for p in session.info.pop(_PENDING, []):
+            p.discard()
+        session.info.pop(_DOOMED, None)
+
+
+def is_fresh(session: Session, att: Attachment) -> bool:
+    """Whether ``att`` was uploaded in this very unit of work (the same request), not committed yet."""
+    return any(p.attachment is att for p in session.info.get(_PENDING, ()))
+
+
+# --- Storing a photo ----------------------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def client_hash(client: str) -> str:
+    """A keyed hash of the client's address: enough to count its uploads, without keeping the address."""
+    from civicgrid.settings import get_settings
+
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, b"upload-client:" + client.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Stored:
+    attachment: Attachment
+    token: str | None  # given once to an anonymous uploader: needed to attach or view the upload
+
+
+def store_image(
+    session: Session,
+    image: PreparedImage,
+    *,
+    uploaded_by: int | None = None,
+    client: str | None = None,
+    storage: Storage | None = None,
+) -> Stored:
+    """The row for a prepared photo, its files staged until the session commits."""
+    storage = storage or get_storage()
+    key = f"{utcnow():%Y/%m}/{secrets.token_hex(16)}"
+    token = None if uploaded_by is not None else secrets.token_urlsafe(24)
+    att = Attachment(
+        kind="photo",
+        original_name=image.filename,
+        content_type=image.content_type,
+        size=image.size,
+        sha256=image.sha256,
+        storage_key=key,
+        thumb_key=key + ".thumb.jpg",
+        width=image.width,
+        height=image.height,
+        uploaded_by=uploaded_by,
+        upload_token_hash=token_hash(token) if token else None,
+        client_hash=client_hash(client) if client and uploaded_by is None else None,
+    )
+    pending = _Pending(att, storage)
+    _pending(session).append(pending)  # registered first: a failure below still discards what was staged
+    for suffix, data in zip(RENDITIONS, (image.original, image.public, image.thumb), strict=True):
+        pending.staged.append((storage.stage(data), key + suffix))
+    session.add(att)
+    session.flush()
+    return Stored(att, token)
 
 
 def save_image(
@@ -79,40 +238,76 @@ def save_image(
     *,
     filename: str = "",
     uploaded_by: int | None = None,
+    client: str | None = None,
     max_bytes: int,
     storage: Storage | None = None,
 ) -> Attachment:
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(f"照片过大：最大 {max_bytes // (1024 * 1024)} MB")
-    if not data:
-        raise UnsupportedMedia("照片文件为空")
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format or ""
-            probe.verify()
-        img = Image.open(io.BytesIO(data))
-        img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise UnsupportedMedia("只能上传图片（JPEG、PNG、WebP、GIF），该文件不是有效图片") from None
-    if fmt not in ALLOWED_FORMATS:
-        raise UnsupportedMedia(f"不支持的图片格式：{fmt or '未知'}")
-    storage = storage or get_storage()
-    key = f"{utcnow():%Y/%m}/{secrets.token_hex(16)}"
-    storage.put(key + ".orig", data)
-    storage.put(key + ".jpg", _encode(img, PUBLIC_MAX))
-    storage.put(key + ".thumb.jpg", _encode(img, THUMB_SIZE))
-    att = Attachment(
-        kind="photo",
-        original_name=Path(filename).name[:200],
-        content_type=ALLOWED_FORMATS[fmt],
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        storage_key=key,
-        thumb_key=key + ".thumb.jpg",
-        width=img.width,
-        height=img.height,
-        uploaded_by=uploaded_by,
+    """Check, render and store one photo (for callers already on a worker thread: the web forms, Open311)."""
+    image = prepare_image(data, filename=filename, max_bytes=max_bytes)
+    return store_image(session, image, uploaded_by=uploaded_by, client=client, storage=storage).attachment
+
+
+# --- Limits and sweeping ------------------------------------------------------------------------------------
+
+
+def check_anonymous_quota(
+    session: Session, client: str, count: int, *, limit: int, now: datetime | None = None
+) -> None:
+    """Refuse (429) ``count`` more anonymous photos from ``client`` if they make more than ``limit`` in the
+    last hour."""
+    now = now or utcnow()
+    since = now - timedelta(hours=1)
+    times = session.scalars(
+        select(Attachment.created_at)
+        .where(Attachment.client_hash == client_hash(client), Attachment.created_at >= since)
+        .order_by(Attachment.created_at)
+    ).all()
+    over = len(times) + count - limit
+    if over <= 0:
+        return
+    # The hour frees enough room when the over-th oldest of them leaves the window.
+    free_at = times[over - 1] + timedelta(hours=1) if over <= len(times) else now + timedelta(hours=1)
+    raise TooManyAttempts(
+        f"匿名上传照片过于频繁：每小时最多 {limit} 张，请稍后再试",
+        retry_after=int((free_at - now).total_seconds()) + 1,
     )
-    session.add(att)
-    session.flush()
-    return att
+
+
+@dataclass
+class UploadSweep:
+    rows: int = 0
+    staged_files: int = 0
+
+
+def sweep_uploads(
+    session: Session,
+    *,
+    older_than: timedelta | None = None,
+    now: datetime | None = None,
+    storage: Storage | None = None,
+    dry_run: bool = False,
+) -> UploadSweep:
+    """Delete uploads never attached to a case and older than ``older_than`` (default: the setting), and
+    what a crash left in the staging area. Rows go in this transaction; their files once it has committed."""
+    from civicgrid.settings import get_settings
+
+    now = now or utcnow()
+    cutoff = now - (older_than or timedelta(hours=get_settings().upload_orphan_hours))
+    storage = storage or get_storage()
+    orphan = (Attachment.case_id.is_(None), Attachment.created_at < cutoff)
+    if dry_run:
+        count = session.scalar(select(func.count()).select_from(Attachment).where(*orphan)) or 0
+        return UploadSweep(rows=count)
+    # One statement that re-checks each row as it deletes it: an upload attached meanwhile is kept.
+    keys = session.scalars(delete(Attachment).where(*orphan).returning(Attachment.storage_key)).all()
+    doomed: list[Any] = session.info.setdefault(_DOOMED, [])
+    doomed.extend((storage, key + suffix) for key in keys for suffix in RENDITIONS)
+    return UploadSweep(rows=len(keys), staged_files=storage.sweep_staging(cutoff))
+
+
+def sweep_uploads_once(engine: Any = None) -> UploadSweep:
+    """One upload sweep in its own unit of work (the sweeper thread and the command)."""
+    from civicgrid.db import unit_of_work
+
+    with unit_of_work(engine) as session:
+        return sweep_uploads(session)

@@ -1,7 +1,8 @@
 """Web error pages and security headers.
 
 - ``render_error`` is registered in ``problems.renderers`` for the web path prefixes: a friendly
-  Chinese page for any AppError / HTTP error; a missing or expired login redirects to ``/login``.
+  Chinese page for any AppError / HTTP error; a missing or expired login redirects to ``/login``. JSON
+  clients (``/web/api/…``, or a request that sends or asks only for JSON) get RFC 9457 problem details.
 - ``SecurityHeaders`` is a small ASGI middleware adding a strict Content-Security-Policy,
   X-Content-Type-Options and Referrer-Policy to every response (the interactive API docs, which load
   their own scripts, are left alone).
@@ -56,7 +57,8 @@ COMMON_MESSAGES = (
     N_("登录凭证无效，请重新登录"),
     N_("账号不存在或已停用"),
     N_("用户名或密码错误"),
-    N_("登录失败次数过多，账号已暂时锁定，请 15 分钟后再试"),
+    N_("用户名或密码错误（连续输错 5 次，账号将锁定 15 分钟）"),
+    N_("登录已失效（已退出登录或密码已重置），请重新登录"),
     N_("表单已失效（缺少安全校验码），请刷新页面后重新提交"),
     N_("表单已失效（安全校验未通过），请刷新页面后重新提交"),
     N_("案卷号或查询码不正确"),
@@ -64,7 +66,28 @@ COMMON_MESSAGES = (
 )
 
 
+# The small JSON endpoints the pages call (category suggestions, the leader's map data).
+JSON_PREFIX = "/web/api/"
+
+
+def wants_json(request: Request) -> bool:
+    """A JSON client: one of the pages' JSON endpoints, a request that sends JSON, or one that asks only for
+    JSON (a browser navigating asks for text/html)."""
+    if request.url.path.startswith(JSON_PREFIX):
+        return True
+    accept = request.headers.get("accept", "")
+    sends_json = request.headers.get("content-type", "").split(";")[0].strip().endswith("json")
+    return sends_json or ("json" in accept and "text/html" not in accept)
+
+
 def render_error(request: Request, status: int, message: str, code: str) -> Response:
+    if wants_json(request):
+        from civicgrid.problems import problem
+
+        # Validation errors reach the web renderer as 400; a JSON client gets the API's 422, as on /api/v1.
+        if code == "invalid_input" and status == 400:
+            status = 422
+        return problem(status, TITLES.get(status, COMMON_MESSAGES[0]), message, code, request.url.path)
     if status == 401:
         target = request.url.path
         if request.url.query:

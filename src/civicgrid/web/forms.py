@@ -17,7 +17,7 @@ from civicgrid.cases.states import ACTION_LABELS
 from civicgrid.errors import InvalidInput
 from civicgrid.org.roles import Principal
 from civicgrid.settings import get_settings
-from civicgrid.storage.files import save_image
+from civicgrid.storage.files import check_anonymous_quota, save_image
 
 MAX_PHOTOS = 9
 
@@ -132,12 +132,23 @@ def uploads(form: FormData, name: str = "photos") -> list[UploadFile]:
     return [u for u in form.getlist(name) if isinstance(u, UploadFile) and u.filename]
 
 
-def save_photos(session: Session, form: FormData, actor: Principal | None, name: str = "photos") -> list[int]:
-    """Store the posted photos (checked, EXIF stripped, thumbnailed) and return their attachment ids."""
+def save_photos(
+    session: Session,
+    form: FormData,
+    actor: Principal | None,
+    name: str = "photos",
+    *,
+    client: str | None = None,
+) -> list[int]:
+    """Store the posted photos (checked, EXIF stripped, thumbnailed) and return their attachment ids.
+    Anonymous photos count against the client's hourly quota, checked before any photo is decoded."""
     files = uploads(form, name)
     if len(files) > MAX_PHOTOS:
-        raise InvalidInput(f"最多上传 {MAX_PHOTOS} 张照片")
-    limit = get_settings().max_upload_bytes
+        raise InvalidInput(f"最多上传 {MAX_PHOTOS} 张照片，收到 {len(files)} 张")
+    settings = get_settings()
+    if files and actor is None and client:
+        check_anonymous_quota(session, client, len(files), limit=settings.anonymous_uploads_per_hour)
+    limit = settings.max_upload_bytes
     ids = []
     for upload in files:
         data = upload.file.read(limit + 1)  # views run in the thread pool; the form was parsed already
@@ -146,6 +157,7 @@ def save_photos(session: Session, form: FormData, actor: Principal | None, name:
             data,
             filename=upload.filename or "",
             uploaded_by=actor.user_id if actor else None,
+            client=None if actor else client,
             max_bytes=limit,
         )
         ids.append(att.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,13 +11,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.cases import repository
 from civicgrid.cases.present import light
 from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
-from civicgrid.errors import NotFound
+from civicgrid.cases.tracking import open_tracked
 from civicgrid.geo.service import active_generation
 from civicgrid.models import Area, Case, CaseEvent, Category, Department
-from civicgrid.security.pii import keyed_hash
 
 
 @dataclass(frozen=True)
@@ -136,18 +133,16 @@ def timeline(events: list[CaseEvent], *, public: bool) -> list[TimelineItem]:
     return list(reversed(out))
 
 
-def tracked_case(session: Session, number: str, code: str, user_id: int | None) -> Case:
-    """A case followed by its number: the reporter's own (logged in) or proven by the query code."""
-    case = repository.get_by_number(session, number.strip().upper())
-    if case is None:
-        raise NotFound("案卷号或查询码不正确")
-    if user_id is not None and case.reporter_user_id == user_id:
-        return case
-    code = code.strip().upper()
-    if (
-        not code
-        or not case.query_code_hash
-        or not hmac.compare_digest(case.query_code_hash, keyed_hash("q:" + code))
-    ):
-        raise NotFound("案卷号或查询码不正确")
-    return case
+def tracked_case(
+    session: Session,
+    number: str,
+    code: str,
+    user_id: int | None,
+    *,
+    client: str = "",
+    remembered: bool = False,
+) -> Case:
+    """A case followed by its number: the reporter's own (logged in) or proven by the query code. A typed code
+    is throttled per number and per client; one ``remembered`` in the signed tracking cookie is not (see
+    cases/tracking.py)."""
+    return open_tracked(session, number, code, client=client, user_id=user_id, remembered=remembered)

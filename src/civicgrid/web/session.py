@@ -6,9 +6,11 @@ Public interface (used by every web view, including the leader and admin pages):
 - ``OptionalWebUser``: the ``Principal`` or ``None`` (public pages).
 - ``require_web_roles(*roles)``: a dependency factory, like ``org.auth.require_roles`` but for pages.
 - ``CsrfForm``: a dependency that reads the posted form and checks its CSRF token (field ``csrf_token``).
+  The token is bound to the browser (a nonce cookie) and to the login (security/csrf.py): it changes at
+  login, and the same value in the ``X-CSRF-Token`` header lets the pages' scripts call the JSON API.
 - ``flash(response, text, level, request=None, values=None)``: a message shown (translated) on the next page.
-- ``set_login_cookie``/``clear_login_cookie``, ``safe_next`` (no open redirects), ``pack``/``unpack``
-  (signed cookies).
+- ``set_login_cookie``/``clear_login_cookie``, ``revoke_login_cookie`` (logout), ``safe_next`` (no open
+  redirects), ``pack``/``unpack`` (signed cookies).
 """
 
 from __future__ import annotations
@@ -22,15 +24,16 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from civicgrid.deps import DbSession
 from civicgrid.errors import AppError, Forbidden, Unauthorized
-from civicgrid.org.auth import COOKIE, load_principal
+from civicgrid.org.auth import COOKIE, load_login, load_principal
 from civicgrid.org.roles import ROLE_LABELS, Principal
+from civicgrid.security.csrf import CSRF_COOKIE, csrf_token_for, csrf_token_ok
 from civicgrid.settings import get_settings
 
-CSRF_COOKIE = "civicgrid_csrf"
 CSRF_FIELD = "csrf_token"
 FLASH_COOKIE = "civicgrid_flash"
 LANG_COOKIE = "lang"
@@ -98,7 +101,7 @@ def set_cookie(
     )
 
 
-# --- CSRF: a random nonce in an HttpOnly cookie, and its HMAC in every form ---------------------------------
+# --- CSRF: a random nonce in an HttpOnly cookie, and its HMAC with the login in every form ----------------
 
 
 def csrf_nonce(request: Request) -> str:
@@ -114,7 +117,7 @@ def csrf_nonce(request: Request) -> str:
 
 
 def csrf_token(request: Request) -> str:
-    return hmac.new(_key("csrf"), csrf_nonce(request).encode(), hashlib.sha256).hexdigest()
+    return csrf_token_for(csrf_nonce(request), request.cookies.get(COOKIE))
 
 
 def ensure_csrf_cookie(request: Request, response: Response) -> None:
@@ -127,8 +130,7 @@ def check_csrf(request: Request, form: FormData) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not isinstance(sent, str) or not cookie:
         raise CsrfFailed("表单已失效（缺少安全校验码），请刷新页面后重新提交")
-    good = hmac.new(_key("csrf"), cookie.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(good, sent):
+    if not csrf_token_ok(sent, cookie, request.cookies.get(COOKIE)):
         raise CsrfFailed("表单已失效（安全校验未通过），请刷新页面后重新提交")
 
 
@@ -238,3 +240,21 @@ def set_login_cookie(response: Response, token: str, ttl_seconds: int) -> None:
 
 def clear_login_cookie(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
+
+
+def revoke_login_cookie(request: Request, session: Session) -> Principal | None:
+    """Revoke the token of the login cookie (a logout), if it is still valid; returns whose it was."""
+    from civicgrid.org.service import revoke_token
+    from civicgrid.security import audit
+
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        login = load_login(session, token)
+    except Unauthorized:
+        return None
+    revoke_token(session, login.claims)
+    ip = request.client.host if request.client else ""
+    audit.record(session, "logout", user_id=login.principal.user_id, subject=login.principal.username, ip=ip)
+    return login.principal

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from civicgrid.catalog.routing import STREET_OFFICE
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute
 from civicgrid.errors import AppError, InvalidInput, NotFound
 from civicgrid.geo.grid_import import parse_grid_geojson
 from civicgrid.geo.store import store_import
@@ -33,15 +33,14 @@ from civicgrid.models import (
 )
 from civicgrid.open311 import keys as api_keys
 from civicgrid.org.roles import ROLE_LABELS, USER_ROLES, Principal
-from civicgrid.org.service import create_user
+from civicgrid.org.service import create_user, reset_password, set_active
 from civicgrid.security import audit
-from civicgrid.security.passwords import hash_password
 from civicgrid.settings import get_settings
 from civicgrid.sla.clock import UNITS
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash, require_web_roles
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, route_class=UnitOfWorkRoute)
 Admin = Annotated[Principal, Depends(require_web_roles("admin"))]
 
 TABS = (
@@ -270,7 +269,7 @@ def _dept_by_id(session: Session, dept_id: int) -> Department:
 
 @router.post("/departments/{dept_id}")
 def department_edit(
-    request: Request, dept_id: int, session: DbSession, admin: Admin, form: CsrfForm
+    request: Request, dept_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
         dept = _dept_by_id(session, dept_id)
@@ -287,7 +286,7 @@ def department_edit(
 
 @router.post("/departments/{dept_id}/active")
 def department_active(
-    request: Request, dept_id: int, session: DbSession, admin: Admin, form: CsrfForm
+    request: Request, dept_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
         dept = _dept_by_id(session, dept_id)
@@ -415,7 +414,7 @@ def routing_add(request: Request, session: DbSession, admin: Admin, form: CsrfFo
 
 @router.post("/routing/{rule_id}/delete")
 def routing_delete(
-    request: Request, rule_id: int, session: DbSession, admin: Admin, form: CsrfForm
+    request: Request, rule_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
         rule = session.get(RoutingRule, rule_id)
@@ -481,13 +480,15 @@ def _user(session: Session, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/active")
-def user_active(request: Request, user_id: int, session: DbSession, admin: Admin, form: CsrfForm) -> Response:
+def user_active(
+    request: Request, user_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
+) -> Response:
     def act() -> str:
         user = _user(session, user_id)
         active = _text(form, "active") == "1"
         if not active and user.id == admin.user_id:
             raise InvalidInput("不能停用自己的账号")
-        user.active = active
+        set_active(user, active)  # and its existing tokens are refused
         _audit(session, request, admin, "user_active", user.username, active=active)
         return f"已{'启用' if active else '停用'}用户：{user.username}"
 
@@ -496,13 +497,12 @@ def user_active(request: Request, user_id: int, session: DbSession, admin: Admin
 
 @router.post("/users/{user_id}/password", response_class=HTMLResponse)
 def user_password(
-    request: Request, user_id: int, session: DbSession, admin: Admin, form: CsrfForm
+    request: Request, user_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     """Set a random temporary password and show it once (it is never stored in clear, nor put in a cookie)."""
     user = _user(session, user_id)
     temporary = secrets.token_urlsafe(9)
-    user.password_hash = hash_password(temporary)
-    user.failed_logins, user.locked_until = 0, None
+    reset_password(user, temporary)  # unlocks the account and ends every login of it
     _audit(session, request, admin, "user_password_reset", user.username)
     session.commit()
     return _users_page(request, session, reset={"username": user.username, "password": temporary})
@@ -537,7 +537,7 @@ def key_create(request: Request, session: DbSession, admin: Admin, form: CsrfFor
 
 @router.post("/keys/{client_id}/revoke")
 def key_revoke(
-    request: Request, client_id: int, session: DbSession, admin: Admin, form: CsrfForm
+    request: Request, client_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
         client = api_keys.revoke_key(session, client_id)

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from civicgrid.cases import repository
-from civicgrid.deps import DbSession, RowId
+from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute
 from civicgrid.errors import AppError, NotFound
 from civicgrid.models import Attachment, Case
 from civicgrid.storage.files import get_storage
 from civicgrid.web.lookups import tracked_case
 from civicgrid.web.session import OptionalWebUser
 
-router = APIRouter(prefix="/web", include_in_schema=False)
+router = APIRouter(prefix="/web", include_in_schema=False, route_class=UnitOfWorkRoute)
 
 
 def suggest_categories(text: str, k: int = 3) -> list[dict[str, Any]]:
@@ -58,7 +58,7 @@ def _readable_attachment(request: Request, session: Any, att_id: int, user: Any)
     from civicgrid.web.views_citizen import tracked_codes
 
     code = tracked_codes(request).get(case.number, "")
-    tracked_case(session, case.number, code, user.user_id if user else None)
+    tracked_case(session, case.number, code, user.user_id if user else None, remembered=True)
     return att
 
 

@@ -21,7 +21,7 @@ from civicgrid.cases.scope import readable_cases
 from civicgrid.cases.states import ACTION_LABELS, INTAKE, OPEN, RULES
 from civicgrid.cases.transition import transition
 from civicgrid.catalog.routing import route
-from civicgrid.deps import DbSession, RowId
+from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute
 from civicgrid.errors import AppError, NotFound
 from civicgrid.geo.crs import haversine_m
 from civicgrid.models import Case, Category, utcnow
@@ -32,7 +32,7 @@ from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, WebUser, flash, safe_next
 from civicgrid.web.views_api import suggest_categories
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 STAFF_ROLES = frozenset({"operator", "shift_lead", "dispatcher", "handler", "inspector", "leader", "admin"})
 

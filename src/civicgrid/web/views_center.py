@@ -13,14 +13,14 @@ from fastapi.responses import HTMLResponse
 from civicgrid.cases import present, repository
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.cases.states import FINAL, OPEN, STATE_LABELS, State
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.models import Case, utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.web import lookups
 from civicgrid.web.render import render
 from civicgrid.web.session import require_web_roles
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 CENTER_ROLES = ("operator", "shift_lead", "dispatcher", "leader", "admin")
 CenterUser = Annotated[Principal, Depends(require_web_roles(*CENTER_ROLES))]

@@ -12,7 +12,7 @@ from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.cases.states import STATE_LABELS, State
 from civicgrid.cases.transition import allowed_actions, transition
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.errors import AppError
 from civicgrid.models import Case, utcnow
 from civicgrid.org.roles import ANONYMOUS_CITIZEN, Principal
@@ -21,7 +21,7 @@ from civicgrid.web.forms import parse_float, save_photos
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, OptionalWebUser, flash, pack, set_cookie, unpack
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 RECEIPT_COOKIE = "civicgrid_receipt"
 TRACK_COOKIE = "civicgrid_track"
@@ -78,7 +78,7 @@ def report_submit(request: Request, session: DbSession, user: OptionalWebUser, f
     values = {k: str(form.get(k) or "").strip() for k in REPORT_FIELDS}
     reporter: Principal = user or ANONYMOUS_CITIZEN
     try:
-        photo_ids = save_photos(session, form, user)
+        photo_ids = save_photos(session, form, user, client=request.client.host if request.client else None)
         data = ReportIn(
             description=values["description"],
             lng=parse_float(form, "lng", "经度"),
@@ -93,7 +93,9 @@ def report_submit(request: Request, session: DbSession, user: OptionalWebUser, f
         result = report(session, data, reporter)
     except AppError as exc:
         session.rollback()
-        return _report_page(request, session, values, exc.message, status=exc.status)
+        page = _report_page(request, session, values, exc.message, status=exc.status)
+        page.headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
+        return page
     case = result.case
     master = session.get(Case, case.master_case_id) if case.master_case_id else None
     receipt = {
@@ -136,19 +138,22 @@ def track_page(request: Request, session: DbSession, user: OptionalWebUser) -> H
 def track_lookup(request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm) -> Response:
     number = str(form.get("number") or "").strip().upper()
     code = str(form.get("code") or "").strip().upper()
+    client = request.client.host if request.client else ""
     try:
-        case = lookups.tracked_case(session, number, code, user.user_id if user else None)
+        case = lookups.tracked_case(session, number, code, user.user_id if user else None, client=client)
     except AppError as exc:
         remembered = list(tracked_codes(request))[::-1]
-        return render(
+        page = render(
             request,
             "citizen/track.html",
-            status_code=404,
+            status_code=exc.status,
             mine=[],
             remembered=remembered,
             number=number,
             error=exc.message,
         )
+        page.headers.update(getattr(exc, "headers", None) or {})  # Retry-After of a 429
+        return page
     response = RedirectResponse(f"/track/{case.number}", status_code=303)
     if code:
         remember_code(request, response, case.number, code)
@@ -159,7 +164,7 @@ def track_lookup(request: Request, session: DbSession, user: OptionalWebUser, fo
 def track_case(number: str, request: Request, session: DbSession, user: OptionalWebUser) -> Response:
     code = tracked_codes(request).get(number.upper(), "")
     try:
-        case = lookups.tracked_case(session, number, code, user.user_id if user else None)
+        case = lookups.tracked_case(session, number, code, user.user_id if user else None, remembered=True)
     except AppError:
         response = RedirectResponse("/track", status_code=303)
         flash(response, "请输入案卷号和查询码查询进度", "info")
@@ -184,7 +189,7 @@ def track_rate(
     number: str, request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm
 ) -> Response:
     code = tracked_codes(request).get(number.upper(), "")
-    case = lookups.tracked_case(session, number, code, user.user_id if user else None)
+    case = lookups.tracked_case(session, number, code, user.user_id if user else None, remembered=True)
     own = user is not None and case.reporter_user_id == user.user_id
     actor = user if own and user is not None else ANONYMOUS_CITIZEN
     rating = str(form.get("rating") or "")

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from civicgrid.cases import present, repository
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.cases.states import State
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.models import Department, utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.web import lookups
@@ -20,7 +20,7 @@ from civicgrid.web.render import render
 from civicgrid.web.session import require_web_roles
 from civicgrid.web.views_center import Row, row_light
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 DeptUser = Annotated[Principal, Depends(require_web_roles("handler"))]
 PAGE_SIZE = 20

@@ -15,7 +15,7 @@ from civicgrid.cases import present, repository
 from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.cases.states import STATE_LABELS, State
-from civicgrid.deps import DbSession
+from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.errors import AppError
 from civicgrid.geo.crs import haversine_m
 from civicgrid.models import Case, utcnow
@@ -26,7 +26,7 @@ from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash, require_web_roles
 from civicgrid.web.views_citizen import report_form_page
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 InspectorUser = Annotated[Principal, Depends(require_web_roles("inspector"))]
 TASK_STATES = (State.verifying.value, State.checking.value)

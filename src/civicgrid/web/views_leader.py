@@ -23,17 +23,18 @@ from sqlalchemy.orm import Session
 from civicgrid.cases.repository import get_case
 from civicgrid.cases.states import OPEN, OPEN_REGISTERED
 from civicgrid.cases.transition import transition
-from civicgrid.deps import DbSession, RowId
+from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute
 from civicgrid.errors import AppError
 from civicgrid.geo.service import active_generation
 from civicgrid.models import Area, Case, Category, Department, Supervision, utcnow
 from civicgrid.org.roles import Principal
+from civicgrid.replica import ReadSession, label, pin_primary
 from civicgrid.settings import get_settings
 from civicgrid.web import i18n
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash, require_web_roles
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 Leader = Annotated[Principal, Depends(require_web_roles("leader"))]
 
 PERIODS = (7, 30, 90, 365)
@@ -376,7 +377,7 @@ def _json_block(data: Any) -> Markup:
 
 @router.get("/leader", response_class=HTMLResponse)
 def dashboard(
-    request: Request, session: DbSession, user: Leader, days: Annotated[int, Query()] = 30
+    request: Request, session: ReadSession, user: Leader, days: Annotated[int, Query()] = 30
 ) -> Response:
     days = _days(days)
     now = utcnow()
@@ -391,7 +392,7 @@ def dashboard(
         "categories": [c | {"name": tr(c["name"])} for c in cats],
         "weekly": weekly,
     }
-    return render(
+    page = render(
         request,
         "leader/dashboard.html",
         days=days,
@@ -403,13 +404,19 @@ def dashboard(
         charts=_json_block(charts),
         default_note=DEFAULT_NOTE,
     )
+    return label(request, page)
 
 
 @router.get("/web/api/leader/grids")
-def grids(session: DbSession, user: Leader, days: Annotated[int, Query()] = 30) -> Response:
+def grids(
+    request: Request, session: ReadSession, user: Leader, days: Annotated[int, Query()] = 30
+) -> Response:
     now = utcnow()
     body = grid_geojson(session, now - timedelta(days=_days(days)), now)
-    return Response(body, media_type="application/geo+json", headers={"Cache-Control": "private, max-age=60"})
+    response = Response(
+        body, media_type="application/geo+json", headers={"Cache-Control": "private, max-age=60"}
+    )
+    return label(request, response)
 
 
 @router.post("/leader/cases/{case_id}/supervise")
@@ -426,5 +433,6 @@ def supervise(request: Request, case_id: RowId, session: DbSession, user: Leader
         flash(response, exc.message, "error", request)
         return response
     session.commit()
+    pin_primary(response)  # the dashboard it returns to shows this 督办 even if the replica is behind
     flash(response, f"已督办案卷 {case_row.number}，已通知责任单位", "success", request)
     return response
