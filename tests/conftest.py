@@ -51,6 +51,14 @@ def _prepare_postgres() -> None:
 
 
 @pytest.fixture(scope="session")
+def plan() -> object:
+    """The generated demo district plan (geometry only, no database), built once per run."""
+    from civicgrid.demo.district import generate_demo_district
+
+    return generate_demo_district()
+
+
+@pytest.fixture(scope="session")
 def db() -> Iterator[object]:
     """The migrated, seeded database engine (built once per test run)."""
     if BACKEND == "postgresql":

@@ -282,6 +282,7 @@ DOMAIN_COMMANDS = (
     "civicgrid.security.cli",
     "civicgrid.analytics.cli",
     "civicgrid.ops.cli",
+    "civicgrid.demo.cli",
 )
 for _module in DOMAIN_COMMANDS:
     importlib.import_module(_module).register(app)

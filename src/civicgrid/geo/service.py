@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from civicgrid.errors import InvalidInput, NotFound, OutsideDistrict
 from civicgrid.geo.address import AddressMatch, AddressMatcher
 from civicgrid.geo.crs import Crs, to_wgs84
-from civicgrid.geo.district import Area as PlanArea
-from civicgrid.geo.district import Road as PlanRoad
 from civicgrid.geo.locator import GridLocator
+from civicgrid.geo.plan import Area as PlanArea
+from civicgrid.geo.plan import Road as PlanRoad
 from civicgrid.models import Area, GridGeneration, Road
 from civicgrid.refcache import ProcessCache
 

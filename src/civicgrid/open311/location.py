@@ -9,7 +9,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.geo import district
+from civicgrid.geo import plan as district
 from civicgrid.geo.address import AddressMatcher
 from civicgrid.geo.service import active_generation
 from civicgrid.models import Area, Road

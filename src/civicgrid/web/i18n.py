@@ -136,7 +136,7 @@ def _domain_labels() -> dict[str, list[str]]:
         "close_types": list(CLOSE_TYPE_LABELS.values()),
     }
     labels["categories"] = _category_names()
-    from civicgrid.geo.district import STREETS
+    from civicgrid.demo.district import STREETS
 
     labels["streets"] = [name for name, _x, _y in STREETS]
     return labels

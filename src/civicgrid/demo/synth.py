@@ -1,4 +1,4 @@
-"""One month of synthetic facts rows (see ``analytics.generate``): NumPy, int64 ns UTC times, NAT = null."""
+"""One month of synthetic facts rows (see ``demo.generate``): NumPy, int64 ns UTC times, NAT = null."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from civicgrid.analytics.facts import FACTS_SCHEMA
-from civicgrid.analytics.universe import (
+from civicgrid.demo.universe import (
     CITIZEN_BASE,
     CITIZEN_POOL,
     DISPATCHER_IDS,
