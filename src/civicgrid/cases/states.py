@@ -44,6 +44,15 @@ IN_DISPOSAL = frozenset({S.dispatched, S.processing, S.returned, S.feedback, S.c
 OPEN_REGISTERED = frozenset({S.registered}) | IN_DISPOSAL
 FINAL = frozenset({S.closed, S.voided, S.merged})
 OPEN = frozenset(State) - FINAL
+# The disposal clock runs from dispatch until the department's feedback: these cases are 未处置 (undisposed).
+DISPOSAL_CLOCK = frozenset({S.dispatched, S.processing, S.returned})
+# What the SLA sweeper warns about: a department holds the case (a returned case waits for the dispatcher).
+SWEPT = frozenset({S.dispatched, S.processing})
+
+
+def sql_list(states: frozenset[State] | set[State]) -> str:
+    """A state set as an SQL list literal for DuckDB text queries, e.g. ``('dispatched', 'processing')``."""
+    return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
 
 
 @dataclass(frozen=True)

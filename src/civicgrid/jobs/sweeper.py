@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from civicgrid.cases.states import SWEPT
 from civicgrid.cases.transition import transition
 from civicgrid.models import Case, Category, Supervision, utcnow
 from civicgrid.org.roles import SYSTEM
@@ -27,7 +28,6 @@ from civicgrid.sla.deadlines import WARNING_FRACTION, get_clock
 
 log = logging.getLogger("civicgrid.sweeper")
 LOCK_KEY = 7_311_2026  # advisory lock id for the sweeper
-SWEPT_STATES = ("dispatched", "processing")  # the disposal clock runs until feedback
 
 
 @dataclass
@@ -55,7 +55,7 @@ def sweep(session: Session, now: datetime | None = None) -> SweepResult:
     q = (
         select(Case)
         .where(
-            Case.state.in_(SWEPT_STATES),
+            Case.state.in_(SWEPT),
             Case.due_at.is_not(None),
             Case.held.is_(False),
             Case.warning_level < 2,

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from civicgrid.cases.repository import get_case
-from civicgrid.cases.states import OPEN, OPEN_REGISTERED
+from civicgrid.cases.states import DISPOSAL_CLOCK, OPEN, OPEN_REGISTERED
 from civicgrid.cases.transition import transition
 from civicgrid.deps import DbSession, RowId
 from civicgrid.errors import AppError
@@ -37,7 +37,7 @@ router = APIRouter(include_in_schema=False)
 Leader = Annotated[Principal, Depends(require_web_roles("leader"))]
 
 PERIODS = (7, 30, 90, 365)
-UNDISPOSED = ("dispatched", "processing", "returned")
+UNDISPOSED = tuple(s.value for s in DISPOSAL_CLOCK)
 DISPOSED = ("feedback", "checking", "checked", "closed")
 OPEN_REG = tuple(s.value for s in OPEN_REGISTERED)
 OPEN_ALL = tuple(s.value for s in OPEN)
