@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import gc
-import importlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from civicgrid import __version__, problems
+from civicgrid import __version__, domains, problems
 from civicgrid.limits import BodyLimit
 from civicgrid.ops.observe import Observe, configure_logging
 from civicgrid.settings import get_settings
 
-# Domains that mount their own routes (and error renderers): a module with ``install(app)``.
-DOMAIN_ROUTERS = (
-    "civicgrid.open311.api",
-    "civicgrid.evaluation.api",
-    "civicgrid.web.routes",
-    "civicgrid.analytics.api",
-)
+# Domains the core cannot run without; ``create_app(only=...)`` mounts these and the ones named.
+CORE = frozenset({"org", "catalog", "geo", "sla", "classify", "cases", "security", "jobs", "ops"})
 
 
 def _warm_up() -> None:
@@ -65,13 +59,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         thread.stopped.set()
 
 
-def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
-    from civicgrid.cases.api import router as cases_router
-    from civicgrid.catalog.api import router as catalog_router
-    from civicgrid.geo.api import router as geo_router
-    from civicgrid.ops.health import router as ops_router
-    from civicgrid.org.api import router as org_router
-
+def create_app(only: Collection[str] | None = None) -> FastAPI:
+    """The application with every registered domain mounted, or the core and the domains named in ``only``."""
     app = FastAPI(
         title="CivicGrid 城市网格治理平台",
         version=__version__,
@@ -82,12 +71,16 @@ def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
         responses=problems.PROBLEM_RESPONSES,
     )
     problems.install(app)
-    for router in (org_router, catalog_router, geo_router, cases_router):
-        app.include_router(router)
-    for module in domains:
-        importlib.import_module(module).install(app)
-
-    app.include_router(ops_router)
+    mounted = tuple(d for d in domains.all_domains() if only is None or d.name in CORE or d.name in only)
+    app.state.domains = mounted
+    app.state.nav = tuple(item for d in mounted for item in d.nav)
+    for domain in mounted:
+        for ref in (*domain.api, *domain.pages):
+            target = domains.resolve(ref)
+            if isinstance(target, APIRouter):
+                app.include_router(target)
+            else:
+                target.install(app)  # a module that mounts routes, error renderers or middleware
     # Multipart reports carry up to nine photos.
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_upload_bytes * 10)
     app.add_middleware(Observe)

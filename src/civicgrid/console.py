@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 console = Console()
 err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print a Chinese error on stderr; raise the returned Exit to stop the command with ``code``."""
+    err.print(f"[red]错误：[/red]{message}")
+    return typer.Exit(code)
 
 
 def progress() -> Progress:

@@ -166,6 +166,29 @@ def locate_address(session: Session, text: str) -> tuple[Location, AddressMatch]
     return locate(session, match.lng, match.lat), match
 
 
+def areas_geojson(session: Session, level: str) -> dict[str, object]:
+    """The active generation's areas of one level as a GeoJSON FeatureCollection (WGS84), ordered by code."""
+    if level not in ("district", "street", "community", "grid"):
+        raise InvalidInput(f"未知的区域层级：{level}，应为 grid、community、street 或 district")
+    gen = active_generation(session)
+    rows = session.scalars(
+        select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code)
+    )
+    features = []
+    for a in rows:
+        props: dict[str, object] = {
+            "code": a.code,
+            "name": a.name,
+            "level": a.level,
+            "parent_code": a.parent_code,
+            "area_m2": round(a.area_m2, 1),
+        }
+        if level == "grid":
+            props |= {"community_code": a.code[:12], "street_code": a.code[:9]}
+        features.append({"type": "Feature", "geometry": a.geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
 def invalidate() -> None:
     with _lock:
         _cache.clear()
