@@ -33,8 +33,8 @@ def _warm_up() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the SLA sweeper beside the server (every process may run one: a database lock decides who
-    sweeps)."""
+    """Start the periodic jobs beside the server (every process may run them: each job takes a lock or claims
+    rows, so work is done once)."""
     s = get_settings()
     configure_logging(s.log_json)
     if s.env != "test":
@@ -47,16 +47,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Database work runs on a few threads per process: Python runs one thread at a time, and a writer holding
     # SQLite's write lock should not wait behind many readers of its own process (docs/deployment.md).
     anyio.to_thread.current_default_thread_limiter().total_tokens = s.threads_per_worker
-    thread = None
-    if s.sweeper_interval_s > 0 and s.env != "test":
-        from civicgrid.jobs.sweeper import SweeperThread
+    runner = None
+    if s.env != "test":
+        from civicgrid.jobs.runner import JobRunner
 
-        thread = SweeperThread(s.sweeper_interval_s)
-        thread.start()
-        app.state.sweeper = thread
+        runner = JobRunner()  # the SLA sweeper, the outbox and every other declared job
+        runner.start()
+        app.state.jobs = runner
     yield
-    if thread is not None:
-        thread.stopped.set()
+    if runner is not None:
+        runner.stop()
 
 
 def create_app(only: Collection[str] | None = None) -> FastAPI:

@@ -22,6 +22,7 @@ INSTALLED: tuple[str, ...] = (
     "civicgrid.geo",
     "civicgrid.sla",
     "civicgrid.classify",
+    "civicgrid.notify",
     "civicgrid.cases",
     "civicgrid.security",
     "civicgrid.jobs",
@@ -83,7 +84,8 @@ class Domain:
     commands: tuple[str, ...] = ()  # modules with ``register(app: typer.Typer)``
     jobs: tuple[Job, ...] = ()
     services: tuple[Service, ...] = ()
-    subscribers: tuple[str, ...] = ()  # case-event subscribers ("module:function")
+    subscribers: tuple[str, ...] = ()  # case-event subscribers ("module:function(session, case, event)")
+    deliveries: tuple[tuple[str, str], ...] = ()  # outbox kinds: ("kind", "module:function(target, payload)")
     labels: tuple[str, ...] = ()  # functions returning {group: [msgid, ...]} for the translation catalog
     audit_chains: tuple[str, ...] = ()  # chain verifiers ("module:function(session) -> ChainCheck")
     settings: tuple[str, ...] = ()  # the domain's settings classes ("module:Class"), for the docs

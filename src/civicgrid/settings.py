@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # every N seconds (0 = off).
     webhook_urls: str = ""
     sweeper_interval_s: int = 60
+    # The outbox (webhooks and other deliveries after commit): how often the delivery job runs, the longest
+    # pause between retries, and after how many failed attempts a delivery is shown as failing.
+    outbox_interval_s: float = Field(default=5.0, ge=0)
+    outbox_max_backoff_s: float = Field(default=3600.0, gt=0)
+    outbox_failing_after: int = Field(default=5, ge=1)
     log_json: bool = False  # JSON log lines (production)
     # Map tiles: a URL template for an intranet tile server; empty means draw grids and cases without tiles.
     tile_url: str = ""

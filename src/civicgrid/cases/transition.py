@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from civicgrid import domains
 from civicgrid.cases.actions import ACTION_DATA, ActionData
 from civicgrid.cases.effects import EFFECTS, Ctx
 from civicgrid.cases.events import append_event
@@ -116,6 +117,11 @@ def transition(
         data=_jsonable(ctx.extra),
         attachment_ids=payload.attachment_ids,
     )
+    session.flush()
+    # Whatever must follow from the change (inbox notices, webhooks, callbacks, roll-ups) is written by the
+    # registered subscribers in this same transaction: it exists exactly when the change does.
+    for subscriber in domains.callables("subscribers"):
+        subscriber(session, case, event)
     session.flush()
     return event
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from shapely.geometry import shape
 from sqlalchemy import select
@@ -166,7 +166,7 @@ def locate_address(session: Session, text: str) -> tuple[Location, AddressMatch]
     return locate(session, match.lng, match.lat), match
 
 
-def areas_geojson(session: Session, level: str) -> dict[str, object]:
+def areas_geojson(session: Session, level: str) -> dict[str, Any]:
     """The active generation's areas of one level as a GeoJSON FeatureCollection (WGS84), ordered by code."""
     if level not in ("district", "street", "community", "grid"):
         raise InvalidInput(f"未知的区域层级：{level}，应为 grid、community、street 或 district")

@@ -12,7 +12,6 @@ last guard.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -91,34 +90,22 @@ def sweep(session: Session, now: datetime | None = None) -> SweepResult:
 
 
 def run_once(engine: Any = None) -> SweepResult:
-    """One sweep in its own unit of work, then the webhooks for what it created."""
+    """One sweep in its own unit of work (the subscribers write its notices and webhook deliveries)."""
     from civicgrid.db import unit_of_work
-    from civicgrid.notify.webhooks import post_supervisions
 
     with unit_of_work(engine) as session:
-        result = sweep(session)
-    if result.created:
-        post_supervisions(result.created)
-    return result
+        return sweep(session)
+
+
+def run_job() -> str:
+    """The periodic job (``civicgrid jobs run sla-sweep``): one sweep and a one-line summary."""
+    r = run_once()
+    return (
+        "另一个进程正在扫描，本次跳过"
+        if r.skipped
+        else f"黄灯预警 {r.warnings} 件，红灯超期督办 {r.overdue} 件"
+    )
 
 
 def count_supervisions(session: Session, level: str) -> int:
     return len(session.scalars(select(Supervision.id).where(Supervision.level == level)).all())
-
-
-class SweeperThread(threading.Thread):
-    """Runs the sweeper every ``interval`` seconds inside a server process (stops with the process)."""
-
-    def __init__(self, interval: float) -> None:
-        super().__init__(name="civicgrid-sweeper", daemon=True)
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.last_run: datetime | None = None
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                run_once()
-                self.last_run = utcnow()
-            except Exception:  # keep sweeping: one bad beat must not stop supervision
-                log.exception("sweep failed")

@@ -7,6 +7,7 @@ from civicgrid.models.catalog import Category, RoutingRule
 from civicgrid.models.geo import Area, GridGeneration, Road
 from civicgrid.models.ops import IdempotencyKey
 from civicgrid.models.org import ApiClient, Department, User, UserGrid, UserRole
+from civicgrid.models.outbox import OutboxMessage
 
 __all__ = [
     "ApiClient",
@@ -22,6 +23,7 @@ __all__ = [
     "GridGeneration",
     "IdempotencyKey",
     "Notification",
+    "OutboxMessage",
     "Road",
     "RoutingRule",
     "SecurityEvent",

@@ -20,6 +20,8 @@ DOMAIN = Domain(
             "views_api",
             "views_leader",
             "views_admin",
+            "views_inbox",
+            "views_outbox",
         )
     ),
     nav=(
@@ -44,6 +46,7 @@ DOMAIN = Domain(
         "/web",
         "/leader",
         "/admin",
+        "/inbox",
         "/static",
     ),
 )

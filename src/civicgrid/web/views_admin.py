@@ -52,6 +52,7 @@ TABS = (
     ("routing", "派遣规则"),
     ("users", "用户与角色"),
     ("keys", "接口密钥"),
+    ("outbox", "外发消息"),
 )
 _CODE = re.compile(r"^[A-Za-z0-9_]{2,20}$")
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
