@@ -84,6 +84,8 @@ class Domain:
     commands: tuple[str, ...] = ()  # modules with ``register(app: typer.Typer)``
     jobs: tuple[Job, ...] = ()
     services: tuple[Service, ...] = ()
+    sources: tuple[Any, ...] = ()  # report sources (``cases.sources.Source``)
+    roles: tuple[Any, ...] = ()  # roles and their reach (``org.roles.RoleDef``)
     subscribers: tuple[str, ...] = ()  # case-event subscribers ("module:function(session, case, event)")
     deliveries: tuple[tuple[str, str], ...] = ()  # outbox kinds: ("kind", "module:function(target, payload)")
     labels: tuple[str, ...] = ()  # functions returning {group: [msgid, ...]} for the translation catalog

@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     max_description_chars: int = 4000
     # Auto-dispatch thresholds (rapid response).
-    auto_dispatch_sources: str = "inspector,sensor"
+    # Sources whose reports are dispatched without a person; empty: each source's own ``trusted`` flag
+    # (cases/sources.py — inspectors and sensors).
+    auto_dispatch_sources: str = ""
     auto_dispatch_min_confidence: float = 0.80
     # Notifications are also posted to these webhooks (comma separated); the sweeper runs
     # every N seconds (0 = off).

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from civicgrid import idempotency
-from civicgrid.cases import present, repository
+from civicgrid.cases import present, repository, sources
 from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CasePage, ReportBody, ReportOut, TrackOut
 from civicgrid.cases.states import STATE_LABELS, State
@@ -30,22 +30,6 @@ from civicgrid.settings import get_settings
 from civicgrid.storage.files import get_storage, save_image
 
 router = APIRouter(prefix="/api/v1", tags=["案卷 cases"])
-
-SOURCE_ROLES: dict[str, frozenset[str]] = {
-    "citizen": frozenset(),
-    "inspector": frozenset({"inspector"}),
-    "hotline": frozenset({"operator", "shift_lead"}),
-    "operator": frozenset({"operator", "shift_lead"}),
-    "sensor": frozenset({"admin"}),
-}
-
-
-def _check_source(actor: Principal, source: str) -> None:
-    if source not in SOURCE_ROLES:
-        raise InvalidInput(f"未知的来源（source）：{source}，可选 {'、'.join(SOURCE_ROLES)}")
-    need = SOURCE_ROLES[source]
-    if need and not actor.has_any(need):
-        raise Forbidden(f"您不能以「{source}」来源上报")
 
 
 @dataclass
@@ -136,7 +120,7 @@ def _post_report(session: Any, actor: Principal, key: str | None, sub: _Submissi
                 earlier.response, status_code=earlier.status, headers={"Idempotent-Replayed": "true"}
             )
     body = _validated(session, actor, sub)
-    _check_source(actor, body.source)
+    sources.check_claim(actor, body.source)
     result = report(session, ReportIn(**body.model_dump()), actor)
     case = result.case
     names = present.names(session)

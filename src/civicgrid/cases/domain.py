@@ -11,12 +11,12 @@ DOMAIN = Domain(
 
 
 def labels() -> dict[str, list[str]]:
-    from civicgrid.cases.intake import SOURCE_LABELS
+    from civicgrid.cases.sources import all_sources
     from civicgrid.cases.states import ACTION_LABELS, CLOSE_TYPE_LABELS, STATE_LABELS
 
     return {
         "states": list(STATE_LABELS.values()),
         "actions": list(ACTION_LABELS.values()),
-        "sources": list(SOURCE_LABELS.values()),
+        "sources": [s.label for s in all_sources().values()],
         "close_types": list(CLOSE_TYPE_LABELS.values()),
     }

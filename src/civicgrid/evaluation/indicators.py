@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
+from civicgrid.cases import sources
 from civicgrid.cases.states import DISPOSAL_CLOCK, sql_list
 from civicgrid.errors import InvalidInput
 from civicgrid.evaluation.catalog import (
     ATTRIBUTIONS,
     COUNTS,
-    PUBLIC_SOURCES,
     RATIOS,
     STAGES,
     UNIT_LABELS,
@@ -93,7 +93,7 @@ class UnitResult:
 
 def _flags(s: int, c: int, limits: StageLimits) -> dict[str, str]:
     """Per-case SQL booleans of each count, over the base columns (epoch µs)."""
-    pub = ", ".join(f"'{x}'" for x in PUBLIC_SOURCES)
+    pub = ", ".join(f"'{x}'" for x in sources.public_codes())
 
     def inp(x: str) -> str:
         return f"({x} >= {s} AND {x} < {c})"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from civicgrid.errors import Conflict, InvalidInput, Unauthorized
 from civicgrid.models import Department, User, UserGrid, UserRole, utcnow
-from civicgrid.org.roles import USER_ROLES
+from civicgrid.org.roles import user_roles
 from civicgrid.security import audit
 from civicgrid.security.passwords import hash_password, verify_password
 
@@ -31,9 +31,10 @@ def create_user(
 ) -> User:
     """Create a user. ``password_hash`` lets bulk loaders hash a shared password once."""
     roles = list(dict.fromkeys(roles))
-    bad = [r for r in roles if r not in USER_ROLES]
+    allowed = user_roles()
+    bad = [r for r in roles if r not in allowed]
     if not roles or bad:
-        raise InvalidInput(f"角色无效：{', '.join(bad) or '（未指定）'}；可选：{', '.join(USER_ROLES)}")
+        raise InvalidInput(f"角色无效：{', '.join(bad) or '（未指定）'}；可选：{', '.join(allowed)}")
     if not username or len(username) > 64:
         raise InvalidInput("用户名不能为空，且不超过 64 个字符")
     if password_hash is None and len(password) < 8:

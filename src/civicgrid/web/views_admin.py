@@ -32,7 +32,7 @@ from civicgrid.models import (
     User,
 )
 from civicgrid.open311 import keys as api_keys
-from civicgrid.org.roles import ROLE_LABELS, USER_ROLES, Principal
+from civicgrid.org.roles import ROLE_LABELS, Principal, user_roles
 from civicgrid.org.service import create_user
 from civicgrid.security import audit
 from civicgrid.security.passwords import hash_password
@@ -436,7 +436,7 @@ def routing_delete(
 def _users_page(request: Request, session: Session, **extra: Any) -> HTMLResponse:
     users = list(session.scalars(select(User).order_by(User.id)))
     depts = {d.id: d.name for d in _departments(session)}
-    roles = [(r, ROLE_LABELS[r]) for r in USER_ROLES]
+    roles = [(r, ROLE_LABELS[r]) for r in user_roles()]
     return _page(
         request,
         "users",

@@ -14,9 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.cases import present, repository
+from civicgrid.cases import present, repository, sources
 from civicgrid.cases.dedupe import candidates, similarity
-from civicgrid.cases.intake import SOURCE_LABELS
 from civicgrid.cases.scope import readable_cases
 from civicgrid.cases.states import ACTION_LABELS, INTAKE, OPEN, RULES
 from civicgrid.cases.transition import transition
@@ -104,7 +103,7 @@ def case_page(case_id: RowId, request: Request, session: DbSession, user: WebUse
         street_name=areas.get(case.street_code, case.street_code),
         community_name=areas.get(case.community_code, case.community_code),
         due=lookups.stage_due(case),
-        source_label=SOURCE_LABELS.get(case.source, ""),
+        source_label=sources.label(case.source),
         master=master,
         point=lookups.json_block([lookups.map_point(case, now, names.categories) | {"url": ""}]),
         grid=lookups.json_block(lookups.grid_feature(session, case.grid_code)),
