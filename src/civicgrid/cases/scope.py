@@ -2,8 +2,8 @@
 
 Each role reaches cases in its own way: the district-wide roles reach all of them; the others through a
 pair of functions saying the same thing twice — a Python test for one case (``role_in_scope``) and an SQL
-clause for lists (``readable_cases``). The core roles' pairs are below; a domain's role declares its own pair in its
-``RoleDef`` (``reach``/``clause``), so adding a role edits no shared file.
+clause for lists (``readable_cases``). The core roles' pairs are below; a domain's role declares its own
+pair in its ``RoleDef`` (``reach``/``clause``), so adding a role edits no shared file.
 """
 
 from __future__ import annotations
