@@ -17,7 +17,9 @@ from civicgrid import domains
 FILES = {
     "__init__.py": "",
     "domain.py": """
+        from civicgrid.cases.sources import Source
         from civicgrid.domains import Domain, Job, NavItem
+        from civicgrid.org.roles import RoleDef
 
         DOMAIN = Domain(
             name="throwaway",
@@ -29,7 +31,18 @@ FILES = {
             web_prefixes=("/throwaway",),
             commands=("throwaway_pkg.cli",),
             jobs=(Job("throwaway-job", "试验任务", "throwaway_pkg.jobs:run", every_s=0.05),),
+            roles=(RoleDef("tester", "试验员", reach="throwaway_pkg.scope:reach", clause="throwaway_pkg.scope:clause"),),
+            sources=(Source("probe", "试验探头", frozenset({"tester"}), trusted=True, dedupe="none"),),
         )
+    """,
+    "scope.py": """
+        from civicgrid.models import Case
+
+        def reach(actor, case):  # a tester reaches the 暴露垃圾 cases
+            return case.category_code == "E0102"
+
+        def clause(actor):
+            return Case.category_code == "E0102"
     """,
     "api.py": """
         from fastapi import APIRouter
@@ -158,3 +171,27 @@ def test_unknown_names_are_clear_errors() -> None:
     assert result.exit_code == 2 and "没有这个定时任务：no-such-job" in result.output
     result = CliRunner().invoke(app, ["services", "run", "no-such-service"])
     assert result.exit_code == 2 and "没有这个服务：no-such-service" in result.output
+
+
+def test_a_domain_adds_a_role_with_its_reach_and_a_source(throwaway, session) -> None:
+    from builders import make_case
+    from sqlalchemy import func, select
+
+    from civicgrid.cases import sources
+    from civicgrid.cases.scope import readable_cases, role_in_scope
+    from civicgrid.errors import Forbidden
+    from civicgrid.models import Case
+    from civicgrid.org.roles import ROLE_LABELS, Principal, user_roles
+
+    tester = Principal(user_id=None, username="t", display_name="试验员甲", roles=frozenset({"tester"}))
+    assert ROLE_LABELS["tester"] == "试验员" and "tester" in user_roles()
+    mine, other = make_case(session, category="E0102"), make_case(session, category="C0111")
+    assert role_in_scope(tester, "tester", mine) and not role_in_scope(tester, "tester", other)
+    seen = session.scalar(select(func.count()).select_from(Case).where(readable_cases(tester)))
+    everything_e0102 = session.scalar(select(func.count()).where(Case.category_code == "E0102"))
+    assert seen == everything_e0102 >= 1
+
+    assert sources.check_claim(tester, "probe").label == "试验探头" and sources.trusted("probe")
+    citizen = Principal(user_id=None, username="c", display_name="市民", roles=frozenset({"citizen"}))
+    with pytest.raises(Forbidden, match="您不能以「试验探头」来源上报"):
+        sources.check_claim(citizen, "probe")
