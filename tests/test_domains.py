@@ -174,9 +174,9 @@ def test_unknown_names_are_clear_errors() -> None:
 
 
 def test_a_domain_adds_a_role_with_its_reach_and_a_source(throwaway, session) -> None:
-    from builders import make_case
     from sqlalchemy import func, select
 
+    from builders import make_case
     from civicgrid.cases import sources
     from civicgrid.cases.scope import readable_cases, role_in_scope
     from civicgrid.errors import Forbidden
