@@ -32,7 +32,9 @@ FILES = {
             commands=("throwaway_pkg.cli",),
             jobs=(Job("throwaway-job", "试验任务", "throwaway_pkg.jobs:run", every_s=0.05),),
             roles=(
-                RoleDef("tester", "试验员", reach="throwaway_pkg.scope:reach", clause="throwaway_pkg.scope:clause"),
+                RoleDef(
+                    "tester", "试验员", reach="throwaway_pkg.scope:reach", clause="throwaway_pkg.scope:clause"
+                ),
             ),
             sources=(Source("probe", "试验探头", frozenset({"tester"}), trusted=True, dedupe="none"),),
         )
