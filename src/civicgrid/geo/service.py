@@ -144,25 +144,36 @@ def address_matcher(session: Session, generation_id: int) -> AddressMatcher:
                 PlanRoad(r.name, shape(r.geometry), tuple(r.community_codes))
                 for r in session.scalars(select(Road).where(Road.generation_id == generation_id))
             ]
-            district = plain["district"][0] if plain["district"] else None
-            m = AddressMatcher(plain["street"], plain["community"], roads, district=district)
+            top = plain["district"][0] if plain["district"] else None
+            names = (top.name, top.name.removesuffix("区")) if top is not None else ()
+            m = AddressMatcher(plain["street"], plain["community"], roads, district=top, district_names=names)
             _matchers.clear()
             _matchers[generation_id] = m
         return m
 
 
+def match_address(session: Session, text: str) -> AddressMatch:
+    """The best reading of an address text in the active generation (see ``confident``)."""
+    return address_matcher(session, active_generation(session).id).match(text)
+
+
+def confident(match: AddressMatch) -> bool:
+    """One threshold for every entry point (the API, the web, Open311): below it a person places the point."""
+    return match.lng is not None and match.lat is not None and match.confidence >= ADDRESS_MIN_CONFIDENCE
+
+
 def locate_address(session: Session, text: str) -> tuple[Location, AddressMatch]:
     """Place a report from address text alone. Below the confidence threshold the caller must place it on the
     map."""
-    gen = active_generation(session)
-    match = address_matcher(session, gen.id).match(text)
-    if match.lng is None or match.lat is None or match.confidence < ADDRESS_MIN_CONFIDENCE:
+    match = match_address(session, text)
+    if not confident(match):
         raise InvalidInput(
             f"无法根据地址准确定位（可信度 {match.confidence:.2f}）："
             "请在地图上选择位置或补充街道、社区、道路名称",
             address_confidence=match.confidence,
             address_reason=match.reason,
         )
+    assert match.lng is not None and match.lat is not None
     return locate(session, match.lng, match.lat), match
 
 
