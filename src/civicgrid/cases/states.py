@@ -46,6 +46,8 @@ FINAL = frozenset({S.closed, S.voided, S.merged})
 OPEN = frozenset(State) - FINAL
 # The disposal clock runs from dispatch until the department's feedback: these cases are 未处置 (undisposed).
 DISPOSAL_CLOCK = frozenset({S.dispatched, S.processing, S.returned})
+# The department has disposed of the case (it fed back; the command center may still check and close it).
+DISPOSED = frozenset({S.feedback, S.checking, S.checked, S.closed})
 # What the SLA sweeper warns about: a department holds the case (a returned case waits for the dispatcher).
 SWEPT = frozenset({S.dispatched, S.processing})
 
