@@ -86,7 +86,8 @@ class Domain:
     services: tuple[Service, ...] = ()
     sources: tuple[Any, ...] = ()  # report sources (``cases.sources.Source``)
     roles: tuple[Any, ...] = ()  # roles and their reach (``org.roles.RoleDef``)
-    subscribers: tuple[str, ...] = ()  # case-event subscribers ("module:function(session, case, event)")
+    # event subscribers: (workflow, "module:function(session, subject, event)"), e.g. ("case", …)
+    subscribers: tuple[tuple[str, str], ...] = ()
     deliveries: tuple[tuple[str, str], ...] = ()  # outbox kinds: ("kind", "module:function(target, payload)")
     labels: tuple[str, ...] = ()  # functions returning {group: [msgid, ...]} for the translation catalog
     audit_chains: tuple[str, ...] = ()  # chain verifiers ("module:function(session) -> ChainCheck")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from civicgrid.workflow.engine import Rule, rule
 
 
 class State(StrEnum):
@@ -57,21 +58,10 @@ def sql_list(states: frozenset[State] | set[State]) -> str:
     return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
 
 
-@dataclass(frozen=True)
-class Rule:
-    """Who may take an action from which states, and where it leads (None: decided by the action's data)."""
-
-    action: str
-    label: str
-    roles: frozenset[str]
-    from_states: frozenset[State]
-    to_state: State | None
-
-
 def _rule(
     action: str, label: str, roles: str, from_states: frozenset[State] | set[State], to: State | None
 ) -> Rule:
-    return Rule(action, label, frozenset(roles.split()), frozenset(from_states), to)
+    return rule(action, label, roles, from_states, to)
 
 
 RULES: dict[str, Rule] = {

@@ -6,7 +6,10 @@ DOMAIN = Domain(
     name="notify",
     label="通知与外发",
     api=("civicgrid.notify.api:router",),
-    subscribers=("civicgrid.notify.notices:on_case_event", "civicgrid.notify.webhooks:on_case_event"),
+    subscribers=(
+        ("case", "civicgrid.notify.notices:on_case_event"),
+        ("case", "civicgrid.notify.webhooks:on_case_event"),
+    ),
     deliveries=(("webhook", "civicgrid.notify.webhooks:deliver"),),
     jobs=(
         Job(
