@@ -77,6 +77,7 @@ lint: install
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 format: install
 	.venv/bin/ruff format src tests bench

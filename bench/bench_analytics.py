@@ -31,7 +31,7 @@ DIMS = ("category_code", "source", "street_code", "community_code", "grid_code",
 
 def generate(root: Path, n: int, seed: int) -> float | None:
     """Generate ``n`` cases under ``root`` unless cached; return seconds taken (None when cached)."""
-    from civicgrid.analytics.generate import generate as gen
+    from civicgrid.demo.generate import generate as gen
 
     marker = root / "bench.json"
     if marker.exists() and json.loads(marker.read_text()) == {
@@ -50,7 +50,7 @@ def generate(root: Path, n: int, seed: int) -> float | None:
 def serve(root: Path) -> dict[str, float]:
     """In the serving process: time the dashboard (cold and warm), the unit month, hotspots and spikes."""
     from civicgrid.analytics import duck, queries
-    from civicgrid.analytics.universe import demo_universe
+    from civicgrid.demo.universe import demo_universe
 
     uni = demo_universe()
     con = duck.connect(root)

@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from civicgrid.geo.district import generate_demo_district
+from civicgrid.demo.district import generate_demo_district
 from civicgrid.geo.locator import GridLocator
 
 

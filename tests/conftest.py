@@ -51,6 +51,14 @@ def _prepare_postgres() -> None:
 
 
 @pytest.fixture(scope="session")
+def plan() -> object:
+    """The generated demo district plan (geometry only, no database), built once per run."""
+    from civicgrid.demo.district import generate_demo_district
+
+    return generate_demo_district()
+
+
+@pytest.fixture(scope="session")
 def db() -> Iterator[object]:
     """The migrated, seeded database engine (built once per test run)."""
     if BACKEND == "postgresql":
@@ -105,13 +113,13 @@ def session(db: object) -> Iterator[Session]:
 def client(session: Session) -> Iterator[object]:
     from fastapi.testclient import TestClient
 
-    from civicgrid.app import DOMAIN_ROUTERS, create_app
+    from civicgrid.app import create_app
     from civicgrid.deps import get_session
 
-    only = os.environ.get(
-        "CIVICGRID_TEST_DOMAINS"
-    )  # e.g. "" to test the core alone while a domain is being built
-    app = create_app(DOMAIN_ROUTERS if only is None else tuple(d for d in only.split(",") if d))
+    # CIVICGRID_TEST_DOMAINS names the domains to mount beside the core ("" = the core alone), e.g. while a
+    # domain is being built.
+    only = os.environ.get("CIVICGRID_TEST_DOMAINS")
+    app = create_app(None if only is None else [d for d in only.split(",") if d])
 
     def request_session() -> Iterator[Session]:
         """Like the real dependency (commit at the end, roll back on error), inside the test's transaction."""

@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 import gc
-import importlib
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from civicgrid import __version__, problems
+from civicgrid import __version__, domains, problems
 from civicgrid.jsonbody import JsonBody
 from civicgrid.limits import BodyLimit
 from civicgrid.ops.observe import Observe, configure_logging
-from civicgrid.security.csrf import CsrfGuard
+from civicgrid.org.csrf import CsrfGuard
 from civicgrid.settings import get_settings
 
-# Domains that mount their own routes (and error renderers): a module with ``install(app)``.
-DOMAIN_ROUTERS = (
-    "civicgrid.open311.api",
-    "civicgrid.evaluation.api",
-    "civicgrid.web.routes",
-    "civicgrid.analytics.api",
-)
+# Domains the core cannot run without; ``create_app(only=...)`` mounts these and the ones named.
+CORE = frozenset({"org", "catalog", "geo", "sla", "classify", "cases", "security", "jobs", "ops"})
 
 
 def _warm_up() -> None:
     """Build the spatial index before the first report arrives (a restarted server answers at full speed, and
     no report builds it while it holds SQLite's write turn)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from civicgrid.db import session_factory
     from civicgrid.errors import AppError
     from civicgrid.geo.service import active_generation, locator_for
@@ -37,8 +33,8 @@ def _warm_up() -> None:
     try:
         with session_factory(write=False)() as session:
             locator_for(session, active_generation(session).id)
-    except AppError:
-        pass  # no grids yet: /readyz says so
+    except (AppError, SQLAlchemyError):
+        pass  # no grids yet, or not migrated yet: /readyz says so
 
 
 def _warm_classifier() -> None:
@@ -55,8 +51,8 @@ def _warm_classifier() -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the SLA sweeper beside the server (every process may run one: a database lock decides who
-    sweeps)."""
+    """Start the periodic jobs beside the server (every process may run them: each job takes a lock or claims
+    rows, so work is done once)."""
     s = get_settings()
     configure_logging(s.log_json)
     if s.env != "test":
@@ -70,25 +66,20 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Database work runs on a few threads per process: Python runs one thread at a time, and a writer holding
     # SQLite's write lock should not wait behind many readers of its own process (docs/deployment.md).
     anyio.to_thread.current_default_thread_limiter().total_tokens = s.threads_per_worker
-    thread = None
-    if s.sweeper_interval_s > 0 and s.env != "test":
-        from civicgrid.jobs.sweeper import SweeperThread
+    runner = None
+    if s.env != "test":
+        from civicgrid.jobs.runner import JobRunner
 
-        thread = SweeperThread(s.sweeper_interval_s)
-        thread.start()
-        app.state.sweeper = thread
+        runner = JobRunner()  # the SLA sweeper, the outbox and every other declared job
+        runner.start()
+        app.state.jobs = runner
     yield
-    if thread is not None:
-        thread.stopped.set()
+    if runner is not None:
+        runner.stop()
 
 
-def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
-    from civicgrid.cases.api import router as cases_router
-    from civicgrid.catalog.api import router as catalog_router
-    from civicgrid.geo.api import router as geo_router
-    from civicgrid.ops.health import router as ops_router
-    from civicgrid.org.api import router as org_router
-
+def create_app(only: Collection[str] | None = None) -> FastAPI:
+    """The application with every registered domain mounted, or the core and the domains named in ``only``."""
     app = FastAPI(
         title="CivicGrid 城市网格治理平台",
         version=__version__,
@@ -99,19 +90,23 @@ def create_app(domains: tuple[str, ...] = DOMAIN_ROUTERS) -> FastAPI:
         responses=problems.PROBLEM_RESPONSES,
     )
     problems.install(app)
-    for router in (org_router, catalog_router, geo_router, cases_router):
-        app.include_router(router)
-    for module in domains:
-        importlib.import_module(module).install(app)
-
-    app.include_router(ops_router)
+    mounted = tuple(d for d in domains.all_domains() if only is None or d.name in CORE or d.name in only)
+    app.state.domains = mounted
+    app.state.nav = tuple(item for d in mounted for item in d.nav)
+    for domain in mounted:
+        for ref in (*domain.api, *domain.pages):
+            target = domains.resolve(ref)
+            if isinstance(target, APIRouter):
+                app.include_router(target)
+            else:
+                target.install(app)  # a module that mounts routes, error renderers or middleware
     # JSON and form bodies get a small limit and a strict parse (off the event loop when large).
     app.add_middleware(
         JsonBody, max_bytes=get_settings().max_json_bytes, inline_bytes=get_settings().json_inline_bytes
     )
     # Multipart reports carry up to nine photos.
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_upload_bytes * 10)
-    # Cross-site requests to /api and /open311 are refused before any body is read (security/csrf.py).
+    # Cross-site requests to /api and /open311 are refused before any body is read (org/csrf.py).
     app.add_middleware(CsrfGuard)
     app.add_middleware(Observe)
     return app

@@ -31,14 +31,14 @@ class Settings(BaseSettings):
     audit_mac: Literal["hmac-sha256", "hmac-sm3"] = "hmac-sha256"
     # Signed checkpoints of the chain heads (outside the database); empty = <data_dir>/audit-anchors.
     audit_anchor_dir: Path | None = None
-    # Minutes between scheduled checkpoints written by the sweeper thread (0 = only backup and the command).
+    # Minutes between scheduled checkpoints (the audit-checkpoint job; 0 = only backup and the command).
     audit_checkpoint_interval_min: int = Field(default=15, ge=0)
     timezone: str = "Asia/Shanghai"
     grid_digits: Literal[2, 3] = 2
     district_code: str = "320508"
     token_minutes: int = Field(default=8 * 60, ge=1)
     # Other sites whose pages may POST to /api and /open311 from a browser (comma separated origins, e.g.
-    # "https://app.example.gov.cn"); this site itself is always allowed. See security/csrf.py.
+    # "https://app.example.gov.cn"); this site itself is always allowed. See org/csrf.py.
     trusted_origins: str = ""
     sqlite_busy_timeout_ms: int = 10_000
     # How long a worker process may serve reference data (names, grids, users' roles) from memory before
@@ -71,12 +71,19 @@ class Settings(BaseSettings):
     code_failures_per_client: int = Field(default=20, ge=1)
     code_failure_window_s: int = Field(default=900, ge=1)
     # Auto-dispatch thresholds (rapid response).
-    auto_dispatch_sources: str = "inspector,sensor"
+    # Sources whose reports are dispatched without a person; empty: each source's own ``trusted`` flag
+    # (cases/sources.py — inspectors and sensors).
+    auto_dispatch_sources: str = ""
     auto_dispatch_min_confidence: float = 0.80
     # Notifications are also posted to these webhooks (comma separated); the sweeper runs
     # every N seconds (0 = off).
     webhook_urls: str = ""
     sweeper_interval_s: int = 60
+    # The outbox (webhooks and other deliveries after commit): how often the delivery job runs, the longest
+    # pause between retries, and after how many failed attempts a delivery is shown as failing.
+    outbox_interval_s: float = Field(default=5.0, ge=0)
+    outbox_max_backoff_s: float = Field(default=3600.0, gt=0)
+    outbox_failing_after: int = Field(default=5, ge=1)
     log_json: bool = False  # JSON log lines (production)
     # Bearer token that Prometheus must send to read /metrics; empty = /metrics answers only clients on this
     # machine (loopback, not forwarded by a proxy). See ops/observe.py.

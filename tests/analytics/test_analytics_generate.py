@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from civicgrid.analytics.facts import FACTS_SCHEMA
-from civicgrid.analytics.generate import iter_months, month_plan
+from civicgrid.demo.generate import iter_months, month_plan
 
 END = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
 

@@ -245,8 +245,8 @@ def test_spikes_from_facts() -> None:
 
 
 def test_cached_rollups_equal_direct_queries(tmp_path: Any) -> None:
-    from civicgrid.analytics.generate import iter_months
     from civicgrid.analytics.warehouse import write_partition
+    from civicgrid.demo.generate import iter_months
 
     end = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
     parts = list(iter_months(20_000, months=4, seed=3, end=end))

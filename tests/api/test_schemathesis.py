@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
 
-from civicgrid.app import DOMAIN_ROUTERS, create_app
+from civicgrid import domains
+from civicgrid.app import create_app
 from civicgrid.deps import get_session
 from civicgrid.security.exportlog import get_writer
 
@@ -32,7 +33,7 @@ def _request_session() -> Iterator[Session]:
         raise
 
 
-app = create_app(tuple(d for d in DOMAIN_ROUTERS if d != "civicgrid.web.routes"))
+app = create_app([d.name for d in domains.all_domains() if d.name != "web"])
 app.dependency_overrides[get_session] = _request_session
 app.dependency_overrides[get_writer] = lambda: lambda work: work(_current["session"])
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from builders import advance, auth, make_case, principal
-from civicgrid.cases.guards import blocked_reason
 from civicgrid.cases.scope import role_in_scope
 from civicgrid.cases.states import RULES, State
+from civicgrid.cases.transition import CASE_WORKFLOW
 from civicgrid.models import Case, CaseEvent
 
 USERS = ("citizen", "inspector001", "operator", "shiftlead", "dispatcher", "handler_hw", "leader", "admin")
@@ -97,4 +97,4 @@ def test_unknown_action_is_a_clear_422(client, session) -> None:
 
 def test_guards_are_409_with_allowed_actions(session) -> None:
     case = _case_in(session, "processing")
-    assert blocked_reason("approve_extension", case) == "没有待审批的延期申请"
+    assert CASE_WORKFLOW.blocked_reason("approve_extension", case) == "没有待审批的延期申请"

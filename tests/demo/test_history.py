@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from civicgrid.demo.district import generate_demo_district
 from civicgrid.demo.history import generate_history
-from civicgrid.geo.district import generate_demo_district
 from civicgrid.models import Case, CaseEvent
 from civicgrid.security.audit import verify_all
 

@@ -1,16 +1,11 @@
-"""Shared fixtures for the geography tests: the demo district is generated once per session."""
+"""Shared fixtures for the geography tests (the demo district's ``plan`` comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from civicgrid.geo.district import DistrictPlan, generate_demo_district
 from civicgrid.geo.locator import GridLocator
-
-
-@pytest.fixture(scope="session")
-def plan() -> DistrictPlan:
-    return generate_demo_district()
+from civicgrid.geo.plan import DistrictPlan
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import shapely
 from shapely.geometry import Point
 
 from civicgrid.geo.address import AddressMatcher
-from civicgrid.geo.district import DistrictPlan
+from civicgrid.geo.plan import DistrictPlan
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from civicgrid.geo.crs import area_m2, from_wgs84, haversine_m, out_of_china, to_wgs84
-from civicgrid.geo.district import DistrictPlan
+from civicgrid.geo.plan import DistrictPlan
 
 
 def test_haversine_known_distances() -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from civicgrid.geo.district import DistrictPlan
 from civicgrid.geo.grid_import import parse_grid_geojson
+from civicgrid.geo.plan import DistrictPlan
 
 
 def _feature(code: Any, ring: list[list[float]] | None = None, **props: Any) -> dict[str, Any]:

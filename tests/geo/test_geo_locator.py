@@ -5,8 +5,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from civicgrid.geo.district import DistrictPlan
 from civicgrid.geo.locator import GridLocator
+from civicgrid.geo.plan import DistrictPlan
 
 
 def _boundary_points(plan: DistrictPlan, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -351,14 +351,11 @@ def test_migration_0007_marks_old_links_legacy_and_they_keep_verifying(tmp_path,
     engine.dispose()
 
 
-def test_scheduled_checkpoints_follow_their_interval_and_run_in_the_sweeper_thread(
-    session, anchors, monkeypatch
-) -> None:
+def test_scheduled_checkpoints_follow_their_interval_and_run_as_a_job(session, anchors, monkeypatch) -> None:
     import threading
     from contextlib import contextmanager
 
     from civicgrid import db
-    from civicgrid.jobs import sweeper
     from civicgrid.security import anchors as anchor_module
 
     @contextmanager
@@ -380,13 +377,17 @@ def test_scheduled_checkpoints_follow_their_interval_and_run_in_the_sweeper_thre
     monkeypatch.setattr(get_settings(), "audit_checkpoint_interval_min", 0)
     assert anchor_module.checkpoint_if_due(now=10_000.0 + 90 * 60) is None  # 0 = off
 
+    # The job runner of every server process runs the checkpoint job on its beat.
+    from civicgrid.domains import Job
+    from civicgrid.jobs.runner import JobRunner, registered
+
     beat = threading.Event()
-    monkeypatch.setattr(sweeper, "run_once", lambda: None)
     monkeypatch.setattr(anchor_module, "checkpoint_if_due", beat.set)
-    thread = sweeper.SweeperThread(0.01)
-    thread.start()
+    assert [j.name for j in registered(["audit-checkpoint"])] == ["audit-checkpoint"]
+    fast = Job("audit-checkpoint", "审计链签名检查点", "civicgrid.security.anchors:run_job", every_s=0.01)
+    runner = JobRunner([fast])
+    runner.start()
     try:
         assert beat.wait(5)
     finally:
-        thread.stopped.set()
-        thread.join(5)
+        runner.stop()

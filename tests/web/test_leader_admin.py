@@ -66,7 +66,7 @@ def four_cases(session: Session) -> dict[str, Case]:
 
 
 def test_kpis_follow_spec_definitions(session: Session, four_cases: dict[str, Case]) -> None:
-    from civicgrid.web.views_leader import kpis
+    from civicgrid.analytics.cockpit import kpis
 
     now = T0 + timedelta(days=9, hours=1)
     k = kpis(session, T0 - timedelta(days=1), now)
@@ -78,7 +78,7 @@ def test_kpis_follow_spec_definitions(session: Session, four_cases: dict[str, Ca
 
 
 def test_trend_buckets_by_local_day(session: Session, four_cases: dict[str, Case]) -> None:
-    from civicgrid.web.views_leader import trend
+    from civicgrid.analytics.cockpit import trend
 
     now = T0 + timedelta(days=9, hours=1)
     t = trend(session, T0 - timedelta(hours=2), now, weekly=False)
@@ -95,7 +95,7 @@ def test_trend_buckets_by_local_day(session: Session, four_cases: dict[str, Case
 
 
 def test_departments_categories_and_grids(session: Session, four_cases: dict[str, Case]) -> None:
-    from civicgrid.web.views_leader import categories, departments, grid_stats, overdue_cases
+    from civicgrid.analytics.cockpit import categories, departments, grid_stats, overdue_cases
 
     now = T0 + timedelta(days=9, hours=1)
     since = T0 - timedelta(days=1)

@@ -1,6 +1,6 @@
 """The case facts table: one row per case, everything evaluation and analytics need, flat and columnar.
 
-It is built from the live database (``analytics.warehouse``) or generated (``analytics.generate``), stored as
+It is built from the live database (``analytics.warehouse``) or generated (``demo.generate``), stored as
 monthly Parquet partitions by received month, and queried with DuckDB. Timestamps are UTC. Actor columns are
 user ids of who took the stage's action (first time). ``*_wmin`` are working minutes on the working clock.
 """

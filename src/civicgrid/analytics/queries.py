@@ -20,12 +20,14 @@ import h3
 
 from civicgrid.analytics import rollup
 from civicgrid.analytics.spikes import BASELINE_WEEKS, detect_spikes
+from civicgrid.cases import states
+from civicgrid.cases.states import sql_list
 from civicgrid.settings import get_settings
 
 PERIODS: dict[str, int] = {"week": 7, "month": 30, "quarter": 90, "year": 365}
 PERIOD_LABELS = {"week": "近 7 天", "month": "近 30 天", "quarter": "近 90 天", "year": "近 365 天"}
-FINAL = "('closed', 'voided', 'merged')"
-IN_DISPOSAL = "('registered', 'dispatched', 'processing', 'returned', 'feedback', 'checking', 'checked')"
+FINAL = sql_list(states.FINAL)
+IN_DISPOSAL = sql_list(states.OPEN_REGISTERED)
 MEASURES = """
     count(*) AS received,
     count(registered_at) AS registered,

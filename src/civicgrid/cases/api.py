@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from civicgrid import idempotency, jsonbody, validation
-from civicgrid.cases import present, repository, tracking
+from civicgrid.cases import present, repository, sources, tracking
 from civicgrid.cases.attachments import owns_upload
 from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CasePage, ReportBody, ReportOut, TrackOut
@@ -28,22 +28,6 @@ from civicgrid.storage.files import check_anonymous_quota, get_storage, store_im
 from civicgrid.storage.images import PreparedImage, prepare_off_loop
 
 router = APIRouter(prefix="/api/v1", tags=["案卷 cases"], route_class=jsonbody.JsonRoute)
-
-SOURCE_ROLES: dict[str, frozenset[str]] = {
-    "citizen": frozenset(),
-    "inspector": frozenset({"inspector"}),
-    "hotline": frozenset({"operator", "shift_lead"}),
-    "operator": frozenset({"operator", "shift_lead"}),
-    "sensor": frozenset({"admin"}),
-}
-
-
-def _check_source(actor: Principal, source: str) -> None:
-    if source not in SOURCE_ROLES:
-        raise InvalidInput(f"未知的来源（source）：{source}，可选 {'、'.join(SOURCE_ROLES)}")
-    need = SOURCE_ROLES[source]
-    if need and not actor.has_any(need):
-        raise Forbidden(f"您不能以「{source}」来源上报")
 
 
 @dataclass
@@ -166,7 +150,7 @@ def _post_report(session: Any, actor: Principal, key: str | None, sub: _Submissi
                 headers={"Idempotent-Replayed": "true"},
             )
     body = _validated(session, actor, sub)
-    _check_source(actor, body.source)
+    sources.check_claim(actor, body.source)
     result = report(session, ReportIn(**body.model_dump()), actor)
     case = result.case
     names = present.names(session)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from civicgrid.cases.states import INTAKE, OPEN_REGISTERED
+from civicgrid.cases.states import INTAKE, OPEN, OPEN_REGISTERED
 from civicgrid.geo.crs import haversine_m
 from civicgrid.models import Case, Category
 
@@ -79,3 +79,26 @@ def find_master(session: Session, case: Case) -> Case | None:
         if best is None or dist < best[0]:
             best = (dist, other_id)
     return session.get(Case, best[1]) if best else None
+
+
+def duplicate_candidates(session: Session, case: Case) -> list[dict[str, Any]]:
+    """Open cases near this one (within the category's merge radius and window), nearest first."""
+    if case.state not in {s.value for s in OPEN}:
+        return []
+    cat = session.get(Category, case.category_code)
+    radius = cat.merge_radius_m if cat else 100.0
+    window = cat.merge_window_h if cat else 72.0
+    out = []
+    for other in candidates(session, case, radius * 2, window):
+        dist = float(haversine_m(case.lng, case.lat, other.lng, other.lat))
+        if dist > radius * 2:
+            continue
+        out.append(
+            {
+                "case": other,
+                "distance": round(dist),
+                "same_category": other.category_code == case.category_code,
+                "similarity": round(similarity(case.description, other.description), 2),
+            }
+        )
+    return sorted(out, key=lambda d: (not d["same_category"], d["distance"]))[:5]

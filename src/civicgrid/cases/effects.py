@@ -18,8 +18,7 @@ from civicgrid.cases.events import append_event
 from civicgrid.cases.states import OPEN, State
 from civicgrid.catalog.routing import route
 from civicgrid.errors import IllegalTransition, InvalidInput, NotFound, NotYourCase
-from civicgrid.models import Case, Category, Department, Supervision, UserRole
-from civicgrid.notify.inbox import notify_department, notify_user
+from civicgrid.models import Case, Category, Department, Supervision
 from civicgrid.org.roles import Principal
 from civicgrid.security import codes
 from civicgrid.sla import deadlines
@@ -166,9 +165,6 @@ def dispatch(c: Ctx) -> State:
     case.stage_due_at = None
     case.warning_level = 0
     c.extra.update({"department_code": dept.code, "department_name": dept.name, "due_at": case.due_at})
-    notify_department(
-        s, dept.id, case, "dispatched", f"新派遣案卷 {case.number}", case.description[:200], c.now
-    )
     return State.dispatched
 
 
@@ -228,16 +224,6 @@ def check(c: Ctx) -> State:
     c.case.rework_count += 1
     c.case.last_dispatched_at = c.now
     c.case.signed_at = None
-    if c.case.department_id:
-        notify_department(
-            c.session,
-            c.case.department_id,
-            c.case,
-            "rework",
-            f"案卷 {c.case.number} 核查未通过，需返工",
-            c.data.note,
-            c.now,
-        )
     return State.dispatched
 
 
@@ -257,17 +243,7 @@ def close(c: Ctx) -> State:
     case.closed_at = c.now
     case.stage_due_at = None
     c.extra["close_type"] = case.close_type
-    _tell_reporters(c, f"您反映的问题（{case.number}）已处理结案", "可凭案卷号查看处理结果并评价。")
     return State.closed
-
-
-def _tell_reporters(c: Ctx, title: str, body: str) -> None:
-    reporters = {c.case.reporter_user_id}
-    merged = c.session.scalars(select(Case.reporter_user_id).where(Case.master_case_id == c.case.id))
-    reporters.update(merged)
-    for uid in reporters:
-        if uid is not None:
-            notify_user(c.session, uid, c.case, "closed", title, body, c.now)
 
 
 def hold(c: Ctx) -> State:
@@ -296,10 +272,6 @@ def reopen(c: Ctx) -> State:
     case.warning_level = 0
     case.rating = case.rating_text = case.rated_at = None
     c.extra["due_at"] = case.due_at
-    assert case.department_id is not None  # guarded
-    notify_department(
-        c.session, case.department_id, case, "reopened", f"案卷 {case.number} 重新派遣", c.data.note, c.now
-    )
     return State.dispatched
 
 
@@ -343,16 +315,6 @@ def supervise(c: Ctx) -> State:
     else:
         case.warning_level = max(case.warning_level, SWEEP_LEVELS[level])
     c.extra["level"] = level
-    title = {"leader": "领导督办", "warning": "黄灯预警", "overdue": "红灯超期督办"}[
-        level
-    ] + f"：案卷 {case.number}"
-    if case.department_id:
-        notify_department(
-            c.session, case.department_id, case, f"supervise_{level}", title, c.data.note, c.now
-        )
-    if level == "overdue":
-        for uid in c.session.scalars(select(UserRole.user_id).where(UserRole.role == "leader")):
-            notify_user(c.session, uid, case, "supervise_overdue", title, c.data.note, c.now)
     return State(case.state)
 
 

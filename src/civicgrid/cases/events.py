@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.models import Case, CaseEvent
@@ -64,3 +65,10 @@ def append_event(
     session.add(ev)
     case.updated_at = now
     return ev
+
+
+def chain_rows(session: Session) -> tuple[str, Iterator[tuple[int, str, str, str | None, dict[str, Any]]]]:
+    """The case-event chain for ``audit verify`` (declared in cases/domain.py): its name and its links in
+    order, each with the payload its MAC covers."""
+    rows = session.scalars(select(CaseEvent).order_by(CaseEvent.chain_seq).execution_options(yield_per=2000))
+    return CHAIN, ((e.chain_seq, e.prev_hash, e.hash, e.link_alg, event_payload(e)) for e in rows)

@@ -50,11 +50,3 @@ GUARDS: dict[str, tuple[Guard, ...]] = {
     "sign": (_not_held,),
     "feedback": (_not_held,),
 }
-
-
-def blocked_reason(action: str, case: Case) -> str | None:
-    for guard in GUARDS.get(action, ()):
-        reason = guard(case)
-        if reason:
-            return reason
-    return None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from civicgrid.cases import sources
 from civicgrid.cases.attachments import attach, claim_attachments
 from civicgrid.cases.events import append_event
 from civicgrid.cases.numbering import next_number
@@ -20,16 +21,6 @@ from civicgrid.models import Case, Category, utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.security import codes, pii
 from civicgrid.settings import get_settings
-
-SOURCES = ("citizen", "inspector", "hotline", "open311", "sensor", "operator")
-SOURCE_LABELS = {
-    "citizen": "市民上报",
-    "inspector": "监督员上报",
-    "hotline": "12345热线",
-    "open311": "Open311接口",
-    "sensor": "物联感知",
-    "operator": "受理员录入",
-}
 
 
 @dataclass
@@ -73,8 +64,7 @@ def _validate(data: ReportIn) -> None:
         raise InvalidInput("问题描述（description）不能为空")
     if len(desc) > s.max_description_chars:
         raise InvalidInput(f"问题描述过长：最多 {s.max_description_chars} 字，收到 {len(desc)} 字")
-    if data.source not in SOURCES:
-        raise InvalidInput(f"未知的来源（source）：{data.source}，应为 {'、'.join(SOURCES)} 之一")
+    sources.get(data.source)  # a known source (who may claim it is checked at the door: ``check_claim``)
     if data.reporter_phone and not (5 <= len(data.reporter_phone.strip()) <= 20):
         raise InvalidInput("联系电话格式不正确")
     # Every entry point (web forms, Open311, the CLI) comes through here: no control character reaches the
@@ -159,7 +149,7 @@ def report(
         from_state=None,
         to_state=case.state,
         now=now,
-        note=SOURCE_LABELS.get(data.source, data.source),
+        note=sources.label(data.source),
         data={
             "source": data.source,
             "grid_code": case.grid_code,

@@ -9,15 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CaseOut, EventOut
-from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
+from civicgrid.cases.states import ACTION_LABELS, DISPOSAL_CLOCK, STATE_LABELS
 from civicgrid.cases.transition import allowed_actions
 from civicgrid.models import Attachment, Case, CaseEvent, Category, Department, utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.refcache import ProcessCache
 from civicgrid.security import pii
 from civicgrid.sla.deadlines import WARNING_FRACTION, get_clock
-
-DISPOSAL_CLOCK_STATES = frozenset({"dispatched", "processing", "returned"})
 
 STAFF = frozenset({"operator", "shift_lead", "dispatcher", "leader", "admin", "inspector"})
 
@@ -54,7 +52,7 @@ def names(session: Session) -> Names:
 def light(case: Case, now: datetime, working: bool = True) -> str:
     """Traffic light of the disposal clock: red overdue, yellow past 80 % of the limit (on the working clock
     for working-unit limits), green otherwise; none once disposal is over or the case is parked."""
-    if case.state not in DISPOSAL_CLOCK_STATES or case.due_at is None or case.held:
+    if case.state not in DISPOSAL_CLOCK or case.due_at is None or case.held:
         return "none"
     if now > case.due_at:
         return "red"

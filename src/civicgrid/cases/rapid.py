@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from civicgrid.cases import sources
 from civicgrid.cases.dedupe import find_master
 from civicgrid.cases.transition import transition
 from civicgrid.errors import AppError
@@ -16,16 +17,14 @@ from civicgrid.settings import get_settings
 
 
 def should_auto_dispatch(case: Case) -> bool:
-    s = get_settings()
-    trusted = {x.strip() for x in s.auto_dispatch_sources.split(",") if x.strip()}
-    if case.source in trusted:
+    if sources.trusted(case.source):
         return True
-    return (case.classification_confidence or 0.0) >= s.auto_dispatch_min_confidence
+    return (case.classification_confidence or 0.0) >= get_settings().auto_dispatch_min_confidence
 
 
 def respond(session: Session, case: Case, *, now: datetime) -> str:
     """Returns what happened: 'merged', 'dispatched' or 'queued'."""
-    master = find_master(session, case)
+    master = find_master(session, case) if sources.get(case.source).dedupe == "nearby" else None
     if master is not None:
         transition(
             session,

@@ -113,3 +113,8 @@ def load_full(session: Session, case_id: int) -> Case:
         .options(selectinload(Case.events), selectinload(Case.attachments))
         .execution_options(populate_existing=True)
     ).one()
+
+
+def is_readable(session: Session, actor: Principal, case_id: int) -> bool:
+    """Can ``actor`` still read the case (after an action that may have moved it out of their reach)?"""
+    return session.scalar(select(Case.id).where(Case.id == case_id, readable_cases(actor))) is not None

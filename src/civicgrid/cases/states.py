@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from civicgrid.workflow.engine import Rule, rule
 
 
 class State(StrEnum):
@@ -44,23 +45,23 @@ IN_DISPOSAL = frozenset({S.dispatched, S.processing, S.returned, S.feedback, S.c
 OPEN_REGISTERED = frozenset({S.registered}) | IN_DISPOSAL
 FINAL = frozenset({S.closed, S.voided, S.merged})
 OPEN = frozenset(State) - FINAL
+# The disposal clock runs from dispatch until the department's feedback: these cases are 未处置 (undisposed).
+DISPOSAL_CLOCK = frozenset({S.dispatched, S.processing, S.returned})
+# The department has disposed of the case (it fed back; the command center may still check and close it).
+DISPOSED = frozenset({S.feedback, S.checking, S.checked, S.closed})
+# What the SLA sweeper warns about: a department holds the case (a returned case waits for the dispatcher).
+SWEPT = frozenset({S.dispatched, S.processing})
 
 
-@dataclass(frozen=True)
-class Rule:
-    """Who may take an action from which states, and where it leads (None: decided by the action's data)."""
-
-    action: str
-    label: str
-    roles: frozenset[str]
-    from_states: frozenset[State]
-    to_state: State | None
+def sql_list(states: frozenset[State] | set[State]) -> str:
+    """A state set as an SQL list literal for DuckDB text queries, e.g. ``('dispatched', 'processing')``."""
+    return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
 
 
 def _rule(
     action: str, label: str, roles: str, from_states: frozenset[State] | set[State], to: State | None
 ) -> Rule:
-    return Rule(action, label, frozenset(roles.split()), frozenset(from_states), to)
+    return rule(action, label, roles, from_states, to)
 
 
 RULES: dict[str, Rule] = {

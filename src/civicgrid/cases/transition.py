@@ -1,66 +1,105 @@
-"""The one function that changes a case's state.
+"""The one function that changes a case's state: the case workflow handed to the workflow engine.
 
 ``transition(session, case, action, actor, data)`` checks the role, the actor's reach over the case, the state
 and the action's own conditions; then applies the action's effect (stage timestamps, due times, counters),
-sets the new state and appends an event — all in the caller's transaction. It raises before writing anything
-when refused. The web forms, the JSON API, Open311, the CLI, auto-dispatch and the SLA sweeper all call it.
+sets the new state, appends an event to the case-event hash chain and calls the case-event subscribers — all
+in the caller's transaction. It raises before writing anything when refused. The web forms, the JSON API,
+Open311, the CLI, auto-dispatch and the SLA sweeper all call it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from civicgrid import validation
 from civicgrid.cases.actions import ACTION_DATA, ActionData
 from civicgrid.cases.attachments import attach, claim_attachments
-from civicgrid.cases.effects import EFFECTS, Ctx
+from civicgrid.cases.effects import EFFECTS, Ctx, Effect
 from civicgrid.cases.events import append_event
-from civicgrid.cases.guards import blocked_reason
+from civicgrid.cases.guards import GUARDS
 from civicgrid.cases.scope import role_in_scope
 from civicgrid.cases.states import RULES, STATE_LABELS
-from civicgrid.errors import Forbidden, IllegalTransition, InvalidInput, NotYourCase
-from civicgrid.models import Case, CaseEvent, utcnow
-from civicgrid.org.roles import ROLE_LABELS, Principal
+from civicgrid.models import Case, CaseEvent
+from civicgrid.org.roles import Principal
+from civicgrid.workflow import engine
+
+
+def _effect(fn: Effect) -> Callable[[engine.Ctx[Case]], str]:
+    def run(c: engine.Ctx[Case]) -> str:
+        ctx = Ctx(
+            session=c.session,
+            case=c.subject,
+            actor=c.actor,
+            role=c.role,
+            now=c.now,
+            data=c.data,
+            extra=c.extra,
+        )
+        return fn(ctx).value
+
+    return run
+
+
+def _record(
+    session: Any,
+    case: Case,
+    *,
+    action: str,
+    actor: Principal,
+    role: str,
+    from_state: str,
+    to_state: str,
+    now: datetime,
+    payload: ActionData,
+    extra: dict[str, Any],
+) -> CaseEvent:
+    return append_event(
+        session,
+        case,
+        action=action,
+        actor=actor,
+        role=role,
+        from_state=from_state,
+        to_state=to_state,
+        now=now,
+        note=payload.note,
+        data=extra,
+        attachment_ids=payload.attachment_ids,
+    )
+
+
+def _claim_attachments(session: Any, case: Case, actor: Principal, payload: ActionData) -> None:
+    """The same ownership check as the intake: only the uploader's own photos (cases/attachments.py)."""
+    attach(claim_attachments(session, payload.attachment_ids, actor, case_id=case.id), case.id)
+
+
+CASE_WORKFLOW: engine.Workflow[Case] = engine.Workflow(
+    name="case",
+    subject_label="案卷",
+    state_labels=STATE_LABELS,
+    rules=RULES,
+    data=ACTION_DATA,
+    effects={action: _effect(fn) for action, fn in EFFECTS.items()},
+    reach=lambda actor, role, case: role_in_scope(actor, role, case),
+    record=_record,
+    guards=GUARDS,
+    before_effect=_claim_attachments,
+)
 
 
 def validate_data(action: str, data: ActionData | Mapping[str, Any] | None) -> ActionData:
-    model = ACTION_DATA.get(action)
-    if model is None:
-        raise InvalidInput(f"未知的操作：{action}", allowed=sorted(ACTION_DATA))
-    if isinstance(data, model):
-        return data
-    try:
-        return model.model_validate(dict(data or {}))
-    except ValidationError as exc:  # where and what, never the input (validation.py)
-        raise validation.invalid(exc.errors(include_url=False, include_input=False)) from None
+    return CASE_WORKFLOW.validate_data(action, data)
 
 
 def acting_role(actor: Principal, action: str, case: Case) -> str:
     """The role under which ``actor`` may take ``action`` on ``case``; raises 403 if none."""
-    rule = RULES[action]
-    held = [r for r in sorted(actor.roles) if r in rule.roles]
-    if not held:
-        need = "、".join(ROLE_LABELS.get(r, r) for r in sorted(rule.roles) if r != "system")
-        raise Forbidden(f"「{rule.label}」只能由{need}执行", required_roles=sorted(rule.roles))
-    for role in held:
-        if role_in_scope(actor, role, case):
-            return role
-    raise NotYourCase(f"该案卷不在您的职责范围内，不能执行「{rule.label}」")
+    return CASE_WORKFLOW.acting_role(actor, action, case)
 
 
 def allowed_actions(actor: Principal, case: Case) -> list[str]:
     """Actions ``actor`` may take on ``case`` right now (shown to users and listed with a 409)."""
-    out = []
-    for action, rule in RULES.items():
-        if case.state not in rule.from_states or blocked_reason(action, case):
-            continue
-        if any(r in rule.roles and role_in_scope(actor, r, case) for r in actor.roles):
-            out.append(action)
-    return out
+    return CASE_WORKFLOW.allowed_actions(actor, case)
 
 
 def transition(
@@ -72,46 +111,4 @@ def transition(
     *,
     now: datetime | None = None,
 ) -> CaseEvent:
-    if action not in RULES:
-        raise InvalidInput(f"未知的操作：{action}", allowed=sorted(RULES))
-    rule = RULES[action]
-    role = acting_role(actor, action, case)
-    if case.state not in rule.from_states:
-        raise IllegalTransition(
-            f"案卷当前状态为「{STATE_LABELS[case.state]}」，不能执行「{rule.label}」",
-            state=case.state,
-            allowed=allowed_actions(actor, case),
-        )
-    reason = blocked_reason(action, case)
-    if reason:
-        raise IllegalTransition(
-            f"不能执行「{rule.label}」：{reason}", state=case.state, allowed=allowed_actions(actor, case)
-        )
-    payload = validate_data(action, data)  # after the refusals, so a refusal never hides behind a body error
-    # The same ownership check as the intake: only the uploader's own photos (cases/attachments.py).
-    attach(claim_attachments(session, payload.attachment_ids, actor, case_id=case.id), case.id)
-
-    now = (now or utcnow()).astimezone(UTC)
-    ctx = Ctx(session=session, case=case, actor=actor, role=role, now=now, data=payload, extra={})
-    from_state = case.state
-    to_state = EFFECTS[action](ctx)
-    case.state = to_state.value
-    event = append_event(
-        session,
-        case,
-        action=action,
-        actor=actor,
-        role=role,
-        from_state=from_state,
-        to_state=to_state.value,
-        now=now,
-        note=payload.note,
-        data=_jsonable(ctx.extra),
-        attachment_ids=payload.attachment_ids,
-    )
-    session.flush()
-    return event
-
-
-def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in extra.items()}
+    return CASE_WORKFLOW.transition(session, case, action, actor, data, now=now)

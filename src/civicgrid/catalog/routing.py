@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from civicgrid.models import Category, Department, RoutingRule
+from civicgrid.models import Case, Category, Department, RoutingRule
 
 STREET_OFFICE = "@street"
 
@@ -41,4 +41,18 @@ def route(
 def street_office(session: Session, street_code: str) -> Department | None:
     return session.scalar(
         select(Department).where(Department.kind == "street_office", Department.street_code == street_code)
+    )
+
+
+def suggested_department(session: Session, case: Case) -> Department | None:
+    """The department the routing rules would pick for a case (shown beside the dispatch form)."""
+    cat = session.get(Category, case.category_code)
+    if cat is None:
+        return None
+    return route(
+        session,
+        cat,
+        grid_code=case.grid_code,
+        community_code=case.community_code,
+        street_code=case.street_code,
     )

@@ -1,4 +1,4 @@
-"""Loading the shipped reference data (departments, categories) into the database, idempotently."""
+"""The reference data: loading the shipped departments and categories (idempotently), and reading them."""
 
 from __future__ import annotations
 
@@ -33,3 +33,8 @@ def load_reference_data(session: Session) -> tuple[int, int]:
         session.add(cat)
     session.flush()
     return len(seed_depts), len(seed_cats)
+
+
+def active_categories(session: Session) -> list[Category]:
+    """The categories a report may take, by code."""
+    return list(session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code)))

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from civicgrid.catalog.routing import STREET_OFFICE
 from civicgrid.catalog.service import load_reference_data
 from civicgrid.demo import people
-from civicgrid.geo.district import DistrictPlan, generate_demo_district
+from civicgrid.demo.district import generate_demo_district
+from civicgrid.geo.plan import DistrictPlan
 from civicgrid.geo.store import store_plan
 from civicgrid.models import Category, Department, RoutingRule
 from civicgrid.open311.seed import seed_attributes

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.transition import transition
 from civicgrid.demo import people
-from civicgrid.geo.district import DistrictPlan
+from civicgrid.geo.plan import DistrictPlan
 from civicgrid.models import Case, Category, Department, User, utcnow
 from civicgrid.org.auth import principal_of
 from civicgrid.org.roles import SYSTEM, Principal

@@ -91,8 +91,6 @@ INDICATOR_LABELS: dict[str, str] = {r.key: r.label for r in RATIOS} | AVERAGES
 # Indicators an administrator may name in a weights file, by key or by Chinese label.
 SCORABLE: dict[str, str] = {r.key: r.label for r in RATIOS}
 
-PUBLIC_SOURCES = ("citizen", "hotline", "open311")
-
 
 @dataclass(frozen=True)
 class Attribution:

@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
+from civicgrid.cases import sources
+from civicgrid.cases.states import DISPOSAL_CLOCK, sql_list
 from civicgrid.errors import InvalidInput
 from civicgrid.evaluation.catalog import (
     ATTRIBUTIONS,
     COUNTS,
-    PUBLIC_SOURCES,
     RATIOS,
     STAGES,
     UNIT_LABELS,
@@ -92,7 +93,7 @@ class UnitResult:
 
 def _flags(s: int, c: int, limits: StageLimits) -> dict[str, str]:
     """Per-case SQL booleans of each count, over the base columns (epoch µs)."""
-    pub = ", ".join(f"'{x}'" for x in PUBLIC_SOURCES)
+    pub = ", ".join(f"'{x}'" for x in sources.public_codes())
 
     def inp(x: str) -> str:
         return f"({x} >= {s} AND {x} < {c})"
@@ -150,7 +151,7 @@ def _base_sql(relation: str, start: datetime, cut: datetime) -> str:
         coalesce(cdue0, cs + {check}) AS cdue,
         CASE WHEN vf IS NOT NULL THEN vf + (CASE WHEN urgent THEN {urgent} ELSE {other} END)
              ELSE coalesce(rdue, rcv + (CASE WHEN urgent THEN {urgent} ELSE {other} END)) END AS rd_due,
-        CASE WHEN dp IS NULL OR state IN ('dispatched', 'processing', 'returned') THEN NULL
+        CASE WHEN dp IS NULL OR state IN {sql_list(DISPOSAL_CLOCK)} THEN NULL
              ELSE coalesce(fb, cl) END AS disp
       FROM t),
     e AS (SELECT *, CASE WHEN dp IS NULL OR due IS NULL THEN NULL ELSE least(due, disp) END AS ev FROM b)"""

@@ -35,7 +35,7 @@ from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
-from civicgrid.geo.district import Area, DistrictPlan, Road
+from civicgrid.geo.plan import Area, DistrictPlan, Road
 
 Kind = Literal["street", "community", "road"]
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
+from civicgrid.console import console, err, fail
 from civicgrid.errors import AppError
 
 
@@ -62,5 +65,76 @@ def locate(
         )
 
 
+def import_grids(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="网格 GeoJSON 文件（FeatureCollection，properties.code 为网格代码）",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    commit: Annotated[bool, typer.Option("--commit", help="确认写入；不加时只预览（dry run）")] = False,
+    name: Annotated[str, typer.Option(help="网格版本名称")] = "",
+    district_name: Annotated[str, typer.Option(help="区名")] = "",
+) -> None:
+    """导入单元网格（默认只预览，加 --commit 才写入并启用为新版本）。"""
+    from civicgrid.db import unit_of_work
+    from civicgrid.geo.grid_import import parse_grid_geojson
+    from civicgrid.geo.store import store_import
+    from civicgrid.settings import get_settings
+
+    digits = get_settings().grid_digits
+    result = parse_grid_geojson(file.read_bytes(), grid_digits=digits)
+    summary = result.summary()
+    table = Table(title=f"导入预览：{file.name}")
+    for col in ("街道代码", "街道", "网格数", "面积（平方米）"):
+        table.add_column(col)
+    for s in summary.streets:
+        table.add_row(s.code, s.name or "", str(s.grids), f"{s.area_m2:,.0f}")
+    console.print(table)
+    console.print(
+        f"要素 {summary.features} 个，有效网格 {summary.grids} 个，"
+        f"社区 {len(summary.communities)} 个，错误 {summary.errors} 个。"
+    )
+    for e in result.errors[:50]:
+        err.print(f"  第 {e.index} 个要素 {e.code or ''}：{e.message}")
+    if result.errors:
+        raise fail("文件有错误，未写入。请修正后重试。", 2)
+    if not commit:
+        console.print("这是预览（dry run），没有写入。确认无误后加 --commit 写入。")
+        return
+    with unit_of_work() as session:
+        gen = store_import(
+            session, result.grids, name=name or file.stem, grid_digits=digits, district_name=district_name
+        )
+        gid = gen.id
+    console.print(f"已写入并启用网格版本 {gid}：{summary.grids} 个网格。")
+
+
+def export_grids(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件；不填则输出到标准输出")] = None,
+    level: Annotated[str, typer.Option(help="grid / community / street / district")] = "grid",
+) -> None:
+    """导出当前启用的网格版本为 GeoJSON。"""
+    from civicgrid.db import unit_of_work
+    from civicgrid.geo.service import areas_geojson
+
+    with unit_of_work(write=False) as session:
+        try:
+            collection = areas_geojson(session, level)
+        except AppError as exc:
+            raise fail(exc.message) from None
+    features = collection["features"]
+    text = json.dumps(collection, ensure_ascii=False)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"已导出 {len(features)} 个要素到 {out}")
+    else:
+        typer.echo(text)
+
+
 def register(app: typer.Typer) -> None:
     app.command("locate")(locate)
+    app.command("import-grids")(import_grids)
+    app.command("export-grids")(export_grids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from shapely.geometry import shape
 from sqlalchemy import select
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from civicgrid.errors import InvalidInput, NotFound, OutsideDistrict
 from civicgrid.geo.address import AddressMatch, AddressMatcher
 from civicgrid.geo.crs import Crs, to_wgs84
-from civicgrid.geo.district import Area as PlanArea
-from civicgrid.geo.district import Road as PlanRoad
 from civicgrid.geo.locator import GridLocator
+from civicgrid.geo.plan import Area as PlanArea
+from civicgrid.geo.plan import Road as PlanRoad
 from civicgrid.models import Area, GridGeneration, Road
 from civicgrid.refcache import ProcessCache
 
@@ -144,26 +144,83 @@ def address_matcher(session: Session, generation_id: int) -> AddressMatcher:
                 PlanRoad(r.name, shape(r.geometry), tuple(r.community_codes))
                 for r in session.scalars(select(Road).where(Road.generation_id == generation_id))
             ]
-            district = plain["district"][0] if plain["district"] else None
-            m = AddressMatcher(plain["street"], plain["community"], roads, district=district)
+            top = plain["district"][0] if plain["district"] else None
+            names = (top.name, top.name.removesuffix("区")) if top is not None else ()
+            m = AddressMatcher(plain["street"], plain["community"], roads, district=top, district_names=names)
             _matchers.clear()
             _matchers[generation_id] = m
         return m
 
 
+def match_address(session: Session, text: str) -> AddressMatch:
+    """The best reading of an address text in the active generation (see ``confident``)."""
+    return address_matcher(session, active_generation(session).id).match(text)
+
+
+def confident(match: AddressMatch) -> bool:
+    """One threshold for every entry point (the API, the web, Open311): below it a person places the point."""
+    return match.lng is not None and match.lat is not None and match.confidence >= ADDRESS_MIN_CONFIDENCE
+
+
 def locate_address(session: Session, text: str) -> tuple[Location, AddressMatch]:
     """Place a report from address text alone. Below the confidence threshold the caller must place it on the
     map."""
-    gen = active_generation(session)
-    match = address_matcher(session, gen.id).match(text)
-    if match.lng is None or match.lat is None or match.confidence < ADDRESS_MIN_CONFIDENCE:
+    match = match_address(session, text)
+    if not confident(match):
         raise InvalidInput(
             f"无法根据地址准确定位（可信度 {match.confidence:.2f}）："
             "请在地图上选择位置或补充街道、社区、道路名称",
             address_confidence=match.confidence,
             address_reason=match.reason,
         )
+    assert match.lng is not None and match.lat is not None
     return locate(session, match.lng, match.lat), match
+
+
+def areas_geojson(session: Session, level: str) -> dict[str, Any]:
+    """The active generation's areas of one level as a GeoJSON FeatureCollection (WGS84), ordered by code."""
+    if level not in ("district", "street", "community", "grid"):
+        raise InvalidInput(f"未知的区域层级：{level}，应为 grid、community、street 或 district")
+    gen = active_generation(session)
+    rows = session.scalars(
+        select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code)
+    )
+    features = []
+    for a in rows:
+        props: dict[str, object] = {
+            "code": a.code,
+            "name": a.name,
+            "level": a.level,
+            "parent_code": a.parent_code,
+            "area_m2": round(a.area_m2, 1),
+        }
+        if level == "grid":
+            props |= {"community_code": a.code[:12], "street_code": a.code[:9]}
+        features.append({"type": "Feature", "geometry": a.geometry, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def areas_of_level(session: Session, level: str) -> list[Area]:
+    """The active generation's areas of one level, by code."""
+    gen = active_generation(session)
+    q = select(Area).where(Area.generation_id == gen.id, Area.level == level).order_by(Area.code)
+    return list(session.scalars(q))
+
+
+def names_of(session: Session, codes: set[str]) -> dict[str, str]:
+    """Names of areas of the active generation by code (any level)."""
+    if not codes:
+        return {}
+    gen = active_generation(session)
+    rows = session.execute(
+        select(Area.code, Area.name).where(Area.generation_id == gen.id, Area.code.in_(codes))
+    )
+    return {code: name for code, name in rows}
+
+
+def area_by_code(session: Session, code: str) -> Area | None:
+    gen = active_generation(session)
+    return session.scalar(select(Area).where(Area.generation_id == gen.id, Area.code == code))
 
 
 def invalidate() -> None:

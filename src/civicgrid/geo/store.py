@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from civicgrid.geo import service
 from civicgrid.geo.crs import area_m2
-from civicgrid.geo.district import DistrictPlan
 from civicgrid.geo.grid_import import GridRecord
+from civicgrid.geo.plan import DistrictPlan
 from civicgrid.models import Area, GridGeneration, Road
 
 

@@ -12,7 +12,6 @@ last guard.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from civicgrid.cases.states import SWEPT
 from civicgrid.cases.transition import transition
 from civicgrid.models import Case, Category, Supervision, utcnow
 from civicgrid.org.roles import SYSTEM
@@ -27,7 +27,6 @@ from civicgrid.sla.deadlines import WARNING_FRACTION, get_clock
 
 log = logging.getLogger("civicgrid.sweeper")
 LOCK_KEY = 7_311_2026  # advisory lock id for the sweeper
-SWEPT_STATES = ("dispatched", "processing")  # the disposal clock runs until feedback
 
 
 @dataclass
@@ -55,7 +54,7 @@ def sweep(session: Session, now: datetime | None = None) -> SweepResult:
     q = (
         select(Case)
         .where(
-            Case.state.in_(SWEPT_STATES),
+            Case.state.in_(SWEPT),
             Case.due_at.is_not(None),
             Case.held.is_(False),
             Case.warning_level < 2,
@@ -91,57 +90,22 @@ def sweep(session: Session, now: datetime | None = None) -> SweepResult:
 
 
 def run_once(engine: Any = None) -> SweepResult:
-    """One sweep in its own unit of work, then the webhooks for what it created."""
+    """One sweep in its own unit of work (the subscribers write its notices and webhook deliveries)."""
     from civicgrid.db import unit_of_work
-    from civicgrid.notify.webhooks import post_supervisions
 
     with unit_of_work(engine) as session:
-        result = sweep(session)
-    if result.created:
-        post_supervisions(result.created)
-    return result
+        return sweep(session)
+
+
+def run_job() -> str:
+    """The periodic job (``civicgrid jobs run sla-sweep``): one sweep and a one-line summary."""
+    r = run_once()
+    return (
+        "另一个进程正在扫描，本次跳过"
+        if r.skipped
+        else f"黄灯预警 {r.warnings} 件，红灯超期督办 {r.overdue} 件"
+    )
 
 
 def count_supervisions(session: Session, level: str) -> int:
     return len(session.scalars(select(Supervision.id).where(Supervision.level == level)).all())
-
-
-class SweeperThread(threading.Thread):
-    """Runs the sweeper every ``interval`` seconds inside a server process (stops with the process)."""
-
-    def __init__(self, interval: float) -> None:
-        super().__init__(name="civicgrid-sweeper", daemon=True)
-        self.interval = interval
-        self.stopped = threading.Event()
-        self.last_run: datetime | None = None
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                run_once()
-                self.last_run = utcnow()
-            except Exception:  # keep sweeping: one bad beat must not stop supervision
-                log.exception("sweep failed")
-            # Signed checkpoints of the audit chains, every CIVICGRID_AUDIT_CHECKPOINT_INTERVAL_MIN minutes
-            # (security/anchors.py; never raises).
-            from civicgrid.security.anchors import checkpoint_if_due
-
-            checkpoint_if_due()
-            self._sweep_uploads_if_due()
-
-    UPLOAD_SWEEP_EVERY_S = 3600.0
-
-    def _sweep_uploads_if_due(self) -> None:
-        """Uploads never attached to a case and staged files a crash left, hourly (storage/files.py)."""
-        import time
-
-        due = getattr(self, "_uploads_swept", 0.0) + self.UPLOAD_SWEEP_EVERY_S
-        if time.monotonic() < due:
-            return
-        self._uploads_swept = time.monotonic()
-        try:
-            from civicgrid.storage.files import sweep_uploads_once
-
-            sweep_uploads_once()
-        except Exception:  # the next hour tries again
-            log.exception("upload sweep failed")

@@ -15,6 +15,7 @@ from civicgrid.models.catalog import Category, RoutingRule
 from civicgrid.models.geo import Area, GridGeneration, Road
 from civicgrid.models.ops import IdempotencyKey
 from civicgrid.models.org import ApiClient, Department, RevokedToken, User, UserGrid, UserRole
+from civicgrid.models.outbox import OutboxMessage
 
 __all__ = [
     "ApiClient",
@@ -31,6 +32,7 @@ __all__ = [
     "GridGeneration",
     "IdempotencyKey",
     "Notification",
+    "OutboxMessage",
     "RevokedToken",
     "Road",
     "RoutingRule",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.cases.intake import SOURCE_LABELS
+from civicgrid.cases import sources
 from civicgrid.models import Area, Attachment, Case, CaseEvent, Category, Department
 from civicgrid.open311.catalog import limit_notice
 from civicgrid.open311.status import HIDDEN, REQUEST_ACTION, event_text, request_status
@@ -106,7 +106,7 @@ def service_request(case: Case, ctx: Context, *, extensions: bool = False) -> di
     }
     if extensions:
         out["extended_attributes"] = {
-            "channel": SOURCE_LABELS.get(case.source, case.source),
+            "channel": sources.label(case.source),
             "source": case.source,
             "duplicate": case.master_case_id is not None,
             "parent_service_request_id": ctx.master_numbers.get(case.master_case_id)

@@ -6,7 +6,7 @@ The user's principal, token version and revoked token ids are cached per process
 made by this process is seen at once, one made by another process within ``reference_cache_s`` seconds.
 
 When the web cookie (not a bearer header) would authenticate an unsafe request to ``/api/`` or ``/open311``,
-the request must also carry the ``X-CSRF-Token`` header of that login, else 403 (security/csrf.py).
+the request must also carry the ``X-CSRF-Token`` header of that login, else 403 (org/csrf.py).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 from civicgrid.deps import DbSession
 from civicgrid.errors import Forbidden, Unauthorized
 from civicgrid.models import RevokedToken, User, utcnow
+from civicgrid.org.csrf import check_cookie_use
 from civicgrid.org.roles import ANONYMOUS_CITIZEN, ROLE_LABELS, Principal
 from civicgrid.org.tokens import TokenClaims, read_token
 from civicgrid.refcache import ProcessCache
-from civicgrid.security.csrf import check_cookie_use
 
 COOKIE = "civicgrid_token"
 

@@ -2,39 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+
+from civicgrid import domains
 
 
-class Role(StrEnum):
-    citizen = "citizen"
-    inspector = "inspector"
-    operator = "operator"
-    shift_lead = "shift_lead"
-    dispatcher = "dispatcher"
-    handler = "handler"
-    leader = "leader"
-    admin = "admin"
-    system = "system"  # automation: auto-dispatch, sensors, the SLA sweeper
+@dataclass(frozen=True)
+class RoleDef:
+    """A role: its code and label, whether it reaches every case, and whether a user account may hold it.
+
+    A role's reach over cases (which cases it may read and act on) is declared beside the engine that owns the
+    cases: ``cases/scope.py`` for the core roles, ``reach``/``clause`` references for a domain's own roles.
+    """
+
+    code: str
+    label: str
+    district_wide: bool = False
+    assignable: bool = True
+    reach: str | None = None  # "module:function(actor, case) -> bool"
+    clause: str | None = None  # "module:function(actor) -> ColumnElement[bool]" (the same, as SQL)
 
 
-ROLE_LABELS: dict[str, str] = {
-    "citizen": "市民",
-    "inspector": "监督员",
-    "operator": "受理员",
-    "shift_lead": "值班长",
-    "dispatcher": "派遣员",
-    "handler": "专业部门处置人员",
-    "leader": "领导",
-    "admin": "管理员",
-    "system": "系统",
-}
-
-# Roles that see every case of the district (the command center and the leaders).
-DISTRICT_WIDE_ROLES = frozenset(
-    {Role.operator, Role.shift_lead, Role.dispatcher, Role.leader, Role.admin, Role.system}
+CORE_ROLES: tuple[RoleDef, ...] = (
+    RoleDef("citizen", "市民"),
+    RoleDef("inspector", "监督员"),
+    RoleDef("operator", "受理员", district_wide=True),
+    RoleDef("shift_lead", "值班长", district_wide=True),
+    RoleDef("dispatcher", "派遣员", district_wide=True),
+    RoleDef("handler", "专业部门处置人员"),
+    RoleDef("leader", "领导", district_wide=True),
+    RoleDef("admin", "管理员", district_wide=True),
+    # automation: auto-dispatch, sensors, the SLA sweeper
+    RoleDef("system", "系统", district_wide=True, assignable=False),
 )
-USER_ROLES = tuple(r.value for r in Role if r is not Role.system)
+
+
+def all_roles() -> dict[str, RoleDef]:
+    """The core roles and those the domains declare (``Domain.roles``), by code."""
+    roles = {r.code: r for r in CORE_ROLES}
+    for r in domains.each("roles"):
+        roles.setdefault(r.code, r)
+    return roles
+
+
+class _RoleLabels(Mapping[str, str]):
+    """``ROLE_LABELS[code]``: read from the role registry each time, so a domain's roles have labels too."""
+
+    def __getitem__(self, code: str) -> str:
+        return all_roles()[code].label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(all_roles())
+
+    def __len__(self) -> int:
+        return len(all_roles())
+
+
+ROLE_LABELS: Mapping[str, str] = _RoleLabels()
+
+
+def user_roles() -> tuple[str, ...]:
+    """Roles a user account may hold."""
+    return tuple(code for code, r in all_roles().items() if r.assignable)
+
+
+def district_wide_roles() -> frozenset[str]:
+    """Roles that see every case of the district (the command center, the leaders, the system)."""
+    return frozenset(code for code, r in all_roles().items() if r.district_wide)
 
 
 @dataclass(frozen=True)
@@ -63,7 +98,7 @@ class Principal:
         return self.display_name or self.username
 
 
-SYSTEM = Principal(user_id=None, username="system", display_name="系统", roles=frozenset({Role.system.value}))
+SYSTEM = Principal(user_id=None, username="system", display_name="系统", roles=frozenset({"system"}))
 ANONYMOUS_CITIZEN = Principal(
     user_id=None, username="anonymous", display_name="匿名市民", roles=frozenset({"citizen"})
 )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from civicgrid.errors import Conflict, InvalidInput, Unauthorized
 from civicgrid.models import Area, Department, GridGeneration, RevokedToken, User, UserGrid, UserRole, utcnow
-from civicgrid.org.roles import USER_ROLES
+from civicgrid.org.roles import user_roles
 from civicgrid.org.tokens import TokenClaims
 from civicgrid.org.usernames import lookup_key, normal_username
 from civicgrid.security import audit
@@ -72,9 +72,10 @@ def create_user(
 
 def _valid_roles(roles: Iterable[str]) -> list[str]:
     roles = list(dict.fromkeys(roles))
-    bad = [r for r in roles if r not in USER_ROLES]
+    allowed = user_roles()
+    bad = [r for r in roles if r not in allowed]
     if not roles or bad:
-        raise InvalidInput(f"角色无效：{', '.join(bad) or '（未指定）'}；可选：{', '.join(USER_ROLES)}")
+        raise InvalidInput(f"角色无效：{', '.join(bad) or '（未指定）'}；可选：{', '.join(allowed)}")
     return roles
 
 
@@ -266,3 +267,9 @@ def authenticate(
     user.locked_until = None
     audit.record(session, "login", user_id=user.id, subject=username, ip=ip)
     return user
+
+
+def active_departments(session: Session) -> list[Department]:
+    """Departments that may take cases: professional departments first, then street offices, by code."""
+    q = select(Department).where(Department.active.is_(True)).order_by(Department.kind, Department.code)
+    return list(session.scalars(q))

@@ -79,7 +79,7 @@ def read_token(token: str) -> TokenClaims:
 
 def login_binding(token: str | None) -> str:
     """The ``jti`` of a token signed by us (expired or not), or "" — what CSRF tokens are bound to, so that a
-    CSRF token of one login is refused with another (security/csrf.py)."""
+    CSRF token of one login is refused with another (org/csrf.py)."""
     if not token:
         return ""
     try:

@@ -5,7 +5,7 @@ A checkpoint is one JSON line ``{kind, chain, seq, head, at, alg, mac}`` appende
 key. ``civicgrid audit verify`` checks every row it pins and that no chain is shorter than its newest pin, so
 a chain cut back at its end (rows deleted and an old head put back) or rewritten is seen even by someone who
 could copy an old signed head row. Checkpoints are written by ``civicgrid backup``, ``civicgrid audit
-checkpoint`` and every ``CIVICGRID_AUDIT_CHECKPOINT_INTERVAL_MIN`` minutes by the sweeper thread.
+checkpoint`` and every ``CIVICGRID_AUDIT_CHECKPOINT_INTERVAL_MIN`` minutes by the ``audit-checkpoint`` job.
 
 A deliberate restore of an older backup writes a signed ``restore`` line: pins of that chain beyond the
 restored head are void from then on (the events after the backup were lost on purpose).
@@ -201,8 +201,8 @@ _last_run = 0.0
 
 
 def checkpoint_if_due(now: float | None = None) -> CheckpointResult | None:
-    """Write a checkpoint when the interval has passed since this process's last one (the sweeper thread
-    calls this on every beat). Never raises: a failed checkpoint is logged and retried on the next beat."""
+    """Write a checkpoint when the interval has passed since this process's last one (the ``audit-checkpoint``
+    job calls this every minute). Never raises: a failed checkpoint is logged and retried on the next beat."""
     global _last_run
     minutes = get_settings().audit_checkpoint_interval_min
     now = time.monotonic() if now is None else now
@@ -222,6 +222,14 @@ def checkpoint_if_due(now: float | None = None) -> CheckpointResult | None:
         with _due_lock:
             _last_run = 0.0
         return None
+
+
+def run_job() -> str:
+    """The periodic job (``civicgrid jobs run audit-checkpoint``): a checkpoint when one is due."""
+    result = checkpoint_if_due()
+    if result is None:
+        return "未到检查点时间（或已关闭）"
+    return f"已写入 {len(result.written)} 条检查点，{len(result.unchanged)} 条链未变"
 
 
 def retire_anchor_file() -> Path | None:

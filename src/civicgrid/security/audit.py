@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.models import CaseEvent, ChainHead, SecurityEvent, utcnow
+from civicgrid import domains
+from civicgrid.models import ChainHead, SecurityEvent, utcnow
 from civicgrid.security import macs
 from civicgrid.security.chain import ChainProblem, link_row, verify_rows
 
@@ -54,8 +55,6 @@ class VerifyReport:
 def verify_report(session: Session) -> VerifyReport:
     """Walk both chains (case events and security events) with their keyed links, signed heads and the
     checkpoints in the anchor folder, and report every problem."""
-    from civicgrid.cases.events import CHAIN as CASE_CHAIN
-    from civicgrid.cases.events import event_payload
     from civicgrid.security.anchors import anchor_file, read_anchors
 
     key = macs.audit_key()
@@ -70,15 +69,10 @@ def verify_report(session: Session) -> VerifyReport:
             f"未找到外部锚点（{path}）：无法发现链尾被整体截断；请运行 civicgrid audit checkpoint"
         )
     heads = {h.name: h for h in session.scalars(select(ChainHead))}
-    case_rows = (
-        (e.chain_seq, e.prev_hash, e.hash, e.link_alg, event_payload(e))
-        for e in session.scalars(
-            select(CaseEvent).order_by(CaseEvent.chain_seq).execution_options(yield_per=2000)
-        )
-    )
-    report.problems += verify_rows(
-        CASE_CHAIN, case_rows, heads.get(CASE_CHAIN), book.pins.get(CASE_CHAIN), key
-    )
+    # The domains' own chains (the case events, and every workflow's), declared in their domain.py.
+    for chain_rows in domains.callables("audit_chains"):
+        name, rows = chain_rows(session)
+        report.problems += verify_rows(name, rows, heads.get(name), book.pins.get(name), key)
     sec_rows = (
         (e.chain_seq, e.prev_hash, e.hash, e.link_alg, _payload(e))
         for e in session.scalars(

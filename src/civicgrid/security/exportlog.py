@@ -15,14 +15,16 @@ import getpass
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from civicgrid.models import SecurityEvent
-from civicgrid.org.roles import Principal
 from civicgrid.security import audit
+
+if TYPE_CHECKING:
+    from civicgrid.org.roles import Principal
 
 KIND = "export"
 

@@ -64,31 +64,5 @@ def deadline(
         )
 
 
-def sweep(
-    loop: Annotated[bool, typer.Option("--loop", help="持续运行，每隔 --interval 秒扫描一次")] = False,
-    interval: Annotated[int, typer.Option(help="扫描间隔（秒）")] = 60,
-) -> None:
-    """扫描处置时限：八成用时发黄灯预警、超期发红灯督办（每件每级只发一次）。"""
-    import time
-
-    from civicgrid.jobs.sweeper import run_once
-
-    while True:
-        r = run_once()
-        msg = (
-            "另一个进程正在扫描，本次跳过"
-            if r.skipped
-            else f"黄灯预警 {r.warnings} 件，红灯超期督办 {r.overdue} 件"
-        )
-        Console().print(msg)
-        if not loop:
-            return
-        from civicgrid.security.anchors import checkpoint_if_due
-
-        checkpoint_if_due()  # signed audit checkpoints on their own interval (as in the server's thread)
-        time.sleep(interval)
-
-
 def register(app: typer.Typer) -> None:
     app.command("deadline")(deadline)
-    app.command("sweep")(sweep)

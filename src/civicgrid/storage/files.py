@@ -5,7 +5,7 @@ and three files under random names. The files follow the database: they are writ
 (so a full disk fails the request before its commit) and moved into place only after the session's
 transaction committed; a rollback — a report refused for its coordinates, a failed form — deletes them. What
 a crash leaves in the staging area, and uploads never attached to a case, are deleted by ``sweep_uploads``
-after ``CIVICGRID_UPLOAD_ORPHAN_HOURS`` (the sweeper thread and ``civicgrid uploads sweep``).
+after ``CIVICGRID_UPLOAD_ORPHAN_HOURS`` (the ``uploads-sweep`` job and ``civicgrid uploads sweep``).
 
 Anonymous uploads carry an unguessable token (only its SHA-256 is stored) that is needed to attach or view the
 upload, and are limited per client per hour (``CIVICGRID_ANONYMOUS_UPLOADS_PER_HOUR``).
@@ -306,8 +306,14 @@ def sweep_uploads(
 
 
 def sweep_uploads_once(engine: Any = None) -> UploadSweep:
-    """One upload sweep in its own unit of work (the sweeper thread and the command)."""
+    """One upload sweep in its own unit of work (the ``uploads-sweep`` job and the command)."""
     from civicgrid.db import unit_of_work
 
     with unit_of_work(engine) as session:
         return sweep_uploads(session)
+
+
+def run_job() -> str:
+    """The hourly job (``civicgrid jobs run uploads-sweep``)."""
+    r = sweep_uploads_once()
+    return f"清理未使用的上传 {r.rows} 个，残留暂存文件 {r.staged_files} 个"

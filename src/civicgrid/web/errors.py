@@ -19,22 +19,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicgrid.web.i18n import N_
 from civicgrid.web.session import clear_login_cookie, flash
 
-# Path prefixes of the web pages (the leader and admin pages included).
-WEB_PREFIXES: tuple[str, ...] = (
-    "/login",
-    "/logout",
-    "/report",
-    "/track",
-    "/inspector",
-    "/center",
-    "/cases",
-    "/dept",
-    "/web",
-    "/leader",
-    "/admin",
-    "/static",
-)
-
 TITLES = {
     400: N_("请求有误"),
     401: N_("请先登录"),

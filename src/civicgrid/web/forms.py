@@ -7,9 +7,8 @@ turns posted form fields into that data and describes the fields for the templat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from civicgrid.cases.actions import ACTION_DATA, NoteRequired
@@ -18,6 +17,9 @@ from civicgrid.errors import InvalidInput
 from civicgrid.org.roles import Principal
 from civicgrid.settings import get_settings
 from civicgrid.storage.files import check_anonymous_quota, save_image
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MAX_PHOTOS = 9
 

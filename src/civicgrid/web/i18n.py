@@ -124,30 +124,14 @@ def found_messages() -> dict[str, list[str]]:
 
 
 def _domain_labels() -> dict[str, list[str]]:
-    from civicgrid.cases.intake import SOURCE_LABELS
-    from civicgrid.cases.states import ACTION_LABELS, CLOSE_TYPE_LABELS, STATE_LABELS
-    from civicgrid.org.roles import ROLE_LABELS
+    """Labels that the domains declare (states, roles, categories, nav links, …), by group."""
+    from civicgrid import domains
 
-    labels = {
-        "states": list(STATE_LABELS.values()),
-        "actions": list(ACTION_LABELS.values()),
-        "roles": list(ROLE_LABELS.values()),
-        "sources": list(SOURCE_LABELS.values()),
-        "close_types": list(CLOSE_TYPE_LABELS.values()),
-    }
-    labels["categories"] = _category_names()
-    from civicgrid.geo.district import STREETS
-
-    labels["streets"] = [name for name, _x, _y in STREETS]
+    labels: dict[str, list[str]] = {"nav": [item.label for item in domains.each("nav")]}
+    for declared in domains.callables("labels"):
+        for group, names in declared().items():
+            labels.setdefault(group, []).extend(names)
     return labels
-
-
-def _category_names() -> list[str]:
-    import csv
-    from importlib import resources
-
-    with resources.files("civicgrid.data").joinpath("categories.csv").open(encoding="utf-8") as fh:
-        return [row["name"] for row in csv.DictReader(fh) if row.get("name")]
 
 
 def extract(lang: str = "en") -> tuple[int, int]:

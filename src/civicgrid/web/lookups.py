@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from civicgrid.cases.present import light
 from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
 from civicgrid.cases.tracking import open_tracked
-from civicgrid.geo.service import active_generation
-from civicgrid.models import Area, Case, CaseEvent, Category, Department
+from civicgrid.catalog.service import active_categories
+from civicgrid.geo.service import area_by_code, areas_of_level, names_of
+from civicgrid.models import Case, CaseEvent
+from civicgrid.org.service import active_departments
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
@@ -26,33 +29,21 @@ class Choice:
 
 
 def category_choices(session: Session) -> list[Choice]:
-    rows = session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code))
+    rows = active_categories(session)
     kinds = {"C": "部件", "E": "事件"}
     return [Choice(c.code, c.name, f"{kinds.get(c.kind, c.kind)} · {c.major_name}") for c in rows]
 
 
 def street_choices(session: Session) -> list[Choice]:
-    gen = active_generation(session)
-    rows = session.scalars(
-        select(Area).where(Area.generation_id == gen.id, Area.level == "street").order_by(Area.code)
-    )
-    return [Choice(a.code, a.name) for a in rows]
+    return [Choice(a.code, a.name) for a in areas_of_level(session, "street")]
 
 
 def area_names(session: Session, codes: set[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    gen = active_generation(session)
-    rows = session.execute(
-        select(Area.code, Area.name).where(Area.generation_id == gen.id, Area.code.in_(codes))
-    )
-    return {code: name for code, name in rows}
+    return names_of(session, codes)
 
 
 def department_choices(session: Session) -> list[Choice]:
-    rows = session.scalars(
-        select(Department).where(Department.active.is_(True)).order_by(Department.kind, Department.code)
-    )
+    rows = active_departments(session)
     kinds = {"department": "专业部门", "street_office": "街道办事处"}
     return [Choice(d.code, d.name, kinds.get(d.kind, d.kind)) for d in rows]
 
@@ -82,8 +73,7 @@ def json_block(value: Any) -> Markup:
 
 
 def grid_feature(session: Session, grid_code: str) -> dict[str, Any] | None:
-    gen = active_generation(session)
-    area = session.scalar(select(Area).where(Area.generation_id == gen.id, Area.code == grid_code))
+    area = area_by_code(session, grid_code)
     if area is None:
         return None
     return {

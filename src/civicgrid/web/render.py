@@ -10,7 +10,6 @@ Every template receives: ``request``, ``user`` (the Principal or None), ``_`` (t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -20,15 +19,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
+from civicgrid.domains import NavItem
 from civicgrid.models import utcnow
 from civicgrid.org.roles import ROLE_LABELS, Principal
 from civicgrid.settings import get_settings
 from civicgrid.web import i18n
-from civicgrid.web.i18n import N_
 from civicgrid.web.session import (
     CSRF_FIELD,
     LANG_COOKIE,
@@ -44,30 +43,23 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
 
-@dataclass(frozen=True)
-class NavItem:
-    path: str
-    label: str  # Chinese msgid
-    roles: frozenset[str]
-    needs_route: bool = False  # shown only when a route with this prefix is mounted (leader/admin modules)
+def _domain_templates() -> list[BaseLoader]:
+    """Template folders that domains declare ("package:folder"), searched after the web's own."""
+    from importlib import resources
 
+    from civicgrid import domains
 
-NAV: tuple[NavItem, ...] = (
-    NavItem("/center", N_("指挥中心"), frozenset({"operator", "shift_lead", "dispatcher", "admin"})),
-    NavItem("/dept", N_("部门工作台"), frozenset({"handler"})),
-    NavItem("/inspector", N_("我的任务"), frozenset({"inspector"})),
-    NavItem("/leader", N_("领导驾驶舱"), frozenset({"leader"}), needs_route=True),
-    NavItem("/center", N_("案卷查询"), frozenset({"leader"})),
-    NavItem("/admin", N_("系统管理"), frozenset({"admin"}), needs_route=True),
-    NavItem("/report", N_("我要上报"), frozenset({"citizen", "anonymous"})),
-    NavItem("/track", N_("进度查询"), frozenset({"citizen", "anonymous"})),
-)
+    out: list[BaseLoader] = []
+    for ref in domains.each("templates"):
+        package, _, folder = ref.partition(":")
+        out.append(FileSystemLoader(str(resources.files(package).joinpath(folder or "templates"))))
+    return out
 
 
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), *_domain_templates()]),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -114,20 +106,22 @@ def time_left(due: datetime | None, now: datetime, lang: str) -> str:
     return _("超时 {t}", t=minutes_text(minutes, lang))
 
 
+def mounted_nav(request: Request) -> tuple[NavItem, ...]:
+    """The nav items of the domains mounted on this application (``app.state.nav``, set by ``create_app``)."""
+    return tuple(getattr(request.app.state, "nav", ()))
+
+
 def mounted_sections(request: Request) -> frozenset[str]:
-    """Optional page sections mounted by ``routes.install`` (e.g. "/leader", "/admin")."""
-    return frozenset(getattr(request.app.state, "web_sections", frozenset()))
+    """The page sections this application serves (the paths of its nav items, e.g. "/leader")."""
+    return frozenset(item.path for item in mounted_nav(request))
 
 
 def nav_for(request: Request, user: Principal | None) -> list[NavItem]:
     roles = set(user.roles) if user else {"anonymous"}
-    mounted = mounted_sections(request)
     seen: set[str] = set()
     out = []
-    for item in NAV:
+    for item in sorted(mounted_nav(request), key=lambda i: i.order):
         if not (item.roles & roles) or item.path in seen:
-            continue
-        if item.needs_route and item.path not in mounted:
             continue
         seen.add(item.path)
         out.append(item)

@@ -6,7 +6,7 @@ Public interface (used by every web view, including the leader and admin pages):
 - ``OptionalWebUser``: the ``Principal`` or ``None`` (public pages).
 - ``require_web_roles(*roles)``: a dependency factory, like ``org.auth.require_roles`` but for pages.
 - ``CsrfForm``: a dependency that reads the posted form and checks its CSRF token (field ``csrf_token``).
-  The token is bound to the browser (a nonce cookie) and to the login (security/csrf.py): it changes at
+  The token is bound to the browser (a nonce cookie) and to the login (org/csrf.py): it changes at
   login, and the same value in the ``X-CSRF-Token`` header lets the pages' scripts call the JSON API.
 - ``flash(response, text, level, request=None, values=None)``: a message shown (translated) on the next page.
 - ``set_login_cookie``/``clear_login_cookie``, ``revoke_login_cookie`` (logout), ``safe_next`` (no open
@@ -21,18 +21,20 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request, Response
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from civicgrid.deps import DbSession
 from civicgrid.errors import AppError, Forbidden, Unauthorized
 from civicgrid.org.auth import COOKIE, load_login, load_principal
+from civicgrid.org.csrf import CSRF_COOKIE, csrf_token_for, csrf_token_ok
 from civicgrid.org.roles import ROLE_LABELS, Principal
-from civicgrid.security.csrf import CSRF_COOKIE, csrf_token_for, csrf_token_ok
 from civicgrid.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 CSRF_FIELD = "csrf_token"
 FLASH_COOKIE = "civicgrid_flash"

@@ -32,7 +32,7 @@ from civicgrid.models import (
     User,
 )
 from civicgrid.open311 import keys as api_keys
-from civicgrid.org.roles import ROLE_LABELS, USER_ROLES, Principal
+from civicgrid.org.roles import ROLE_LABELS, Principal, user_roles
 from civicgrid.org.service import create_user, reset_password, set_active
 from civicgrid.security import audit
 from civicgrid.settings import get_settings
@@ -51,6 +51,7 @@ TABS = (
     ("routing", "派遣规则"),
     ("users", "用户与角色"),
     ("keys", "接口密钥"),
+    ("outbox", "外发消息"),
 )
 _CODE = re.compile(r"^[A-Za-z0-9_]{2,20}$")
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -434,7 +435,7 @@ def routing_delete(
 def _users_page(request: Request, session: Session, **extra: Any) -> HTMLResponse:
     users = list(session.scalars(select(User).order_by(User.id)))
     depts = {d.id: d.name for d in _departments(session)}
-    roles = [(r, ROLE_LABELS[r]) for r in USER_ROLES]
+    roles = [(r, ROLE_LABELS[r]) for r in user_roles()]
     return _page(
         request,
         "users",

@@ -26,14 +26,12 @@ from civicgrid.web.session import (
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
-OPTIONAL_SECTIONS = frozenset({"/leader", "/admin"})
-
 
 def home_for(request: Request, user: Principal | None) -> str:
     """Where each role starts its day."""
     if user is None:
         return "/report"
-    optional = mounted_sections(request)
+    served = mounted_sections(request)
     order = (
         ("admin", "/admin"),
         ("leader", "/leader"),
@@ -44,7 +42,7 @@ def home_for(request: Request, user: Principal | None) -> str:
         ("inspector", "/inspector"),
     )
     for role, target in order:
-        if user.has(role) and (target not in OPTIONAL_SECTIONS or target in optional):
+        if user.has(role) and target in served:
             return target
     if user.has_any({"admin", "leader"}):
         return "/center"

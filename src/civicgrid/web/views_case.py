@@ -7,25 +7,16 @@ through ``transition``.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from civicgrid.cases import present, repository
-from civicgrid.cases.dedupe import candidates, similarity
-from civicgrid.cases.intake import SOURCE_LABELS
-from civicgrid.cases.scope import readable_cases
-from civicgrid.cases.states import ACTION_LABELS, INTAKE, OPEN, RULES
+from civicgrid.cases import dedupe, present, repository, sources
+from civicgrid.cases.states import ACTION_LABELS, INTAKE, RULES
 from civicgrid.cases.transition import transition
-from civicgrid.catalog.routing import route
+from civicgrid.catalog import routing
 from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute
 from civicgrid.errors import AppError, NotFound
-from civicgrid.geo.crs import haversine_m
-from civicgrid.models import Case, Category, utcnow
-from civicgrid.org.roles import Principal
+from civicgrid.models import Case, utcnow
 from civicgrid.web import lookups
 from civicgrid.web.forms import action_data, action_views, save_photos
 from civicgrid.web.render import render
@@ -35,42 +26,6 @@ from civicgrid.web.views_api import suggest_categories
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 STAFF_ROLES = frozenset({"operator", "shift_lead", "dispatcher", "handler", "inspector", "leader", "admin"})
-
-
-def duplicate_candidates(session: Session, case: Case) -> list[dict[str, Any]]:
-    """Open cases near this one (within the category's merge radius and window), nearest first."""
-    if case.state not in {s.value for s in OPEN}:
-        return []
-    cat = session.get(Category, case.category_code)
-    radius = cat.merge_radius_m if cat else 100.0
-    window = cat.merge_window_h if cat else 72.0
-    out = []
-    for other in candidates(session, case, radius * 2, window):
-        dist = float(haversine_m(case.lng, case.lat, other.lng, other.lat))
-        if dist > radius * 2:
-            continue
-        out.append(
-            {
-                "case": other,
-                "distance": round(dist),
-                "same_category": other.category_code == case.category_code,
-                "similarity": round(similarity(case.description, other.description), 2),
-            }
-        )
-    return sorted(out, key=lambda d: (not d["same_category"], d["distance"]))[:5]
-
-
-def suggested_department(session: Session, case: Case) -> Any:
-    cat = session.get(Category, case.category_code)
-    if cat is None:
-        return None
-    return route(
-        session,
-        cat,
-        grid_code=case.grid_code,
-        community_code=case.community_code,
-        street_code=case.street_code,
-    )
 
 
 @router.get("/cases/{case_id}")
@@ -94,9 +49,9 @@ def case_page(case_id: RowId, request: Request, session: DbSession, user: WebUse
         actions=action_views(allowed),
         items=lookups.timeline(list(case.events), public=False),
         photos=[a.id for a in case.attachments],
-        duplicates=duplicate_candidates(session, case),
+        duplicates=dedupe.duplicate_candidates(session, case),
         suggestions=suggestions,
-        suggested_dept=suggested_department(session, case)
+        suggested_dept=routing.suggested_department(session, case)
         if dispatchable or case.state in {"registered"}
         else None,
         departments=lookups.department_choices(session) if dispatchable else [],
@@ -104,16 +59,12 @@ def case_page(case_id: RowId, request: Request, session: DbSession, user: WebUse
         street_name=areas.get(case.street_code, case.street_code),
         community_name=areas.get(case.community_code, case.community_code),
         due=lookups.stage_due(case),
-        source_label=SOURCE_LABELS.get(case.source, ""),
+        source_label=sources.label(case.source),
         master=master,
         point=lookups.json_block([lookups.map_point(case, now, names.categories) | {"url": ""}]),
         grid=lookups.json_block(lookups.grid_feature(session, case.grid_code)),
         back=safe_next(request.query_params.get("back"), ""),
     )
-
-
-def _still_readable(session: Session, actor: Principal, case_id: int) -> bool:
-    return session.scalar(select(Case.id).where(Case.id == case_id, readable_cases(actor))) is not None
 
 
 @router.post("/cases/{case_id}/actions/{action}")
@@ -137,7 +88,7 @@ def case_action(
             response, "「{label}」未完成：{reason}", "error", values={"label": label, "reason": exc.message}
         )
         return response
-    readable = _still_readable(session, user, case_id)
+    readable = repository.is_readable(session, user, case_id)
     session.commit()
     if not target:
         target = f"/cases/{case_id}" if readable else "/"

@@ -118,7 +118,19 @@
     });
   }
 
+  // The bell: how many notices are unread (the page works without it: the link leads to the inbox).
+  function bell() {
+    var count = document.querySelector("[data-bell-count]");
+    if (!count || !window.fetch) { return; }
+    fetch("/web/api/notifications/unread", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { unread: 0 }; })
+      .then(function (data) {
+        if (data.unread > 0) { count.textContent = data.unread > 99 ? "99+" : String(data.unread); count.hidden = false; }
+      }).catch(function () {});
+  }
+
   function init() {
+    bell();
     confirmForms();
     photoPreviews();
     suggestions();

@@ -1,4 +1,4 @@
-"""One month of synthetic facts rows (see ``analytics.generate``): NumPy, int64 ns UTC times, NAT = null."""
+"""One month of synthetic facts rows (see ``demo.generate``): NumPy, int64 ns UTC times, NAT = null."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from civicgrid.analytics.facts import FACTS_SCHEMA
-from civicgrid.analytics.universe import (
+from civicgrid.cases.states import State
+from civicgrid.demo.universe import (
     CITIZEN_BASE,
     CITIZEN_POOL,
     DISPATCHER_IDS,
@@ -22,11 +23,14 @@ from civicgrid.analytics.universe import (
     SHIFT_LEAD_IDS,
     Universe,
 )
+from civicgrid.settings import get_settings
+from civicgrid.sla import deadlines as dl
+from civicgrid.sla.clock import Limit
 from civicgrid.sla.vector import NAT, NS_PER_MIN, VectorClock, to_ns
 
 I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = ZoneInfo(get_settings().timezone)
 DAY_NS = 86_400 * 1_000_000_000
 
 SOURCES = np.array(["inspector", "citizen", "hotline", "open311", "sensor", "operator"])
@@ -58,26 +62,20 @@ HEAVY = {
     "E0401": 0.2,
     "C0111": 0.2,
 }
-STATES = np.array(
-    [
-        "received",
-        "verifying",
-        "verified",
-        "registered",
-        "dispatched",
-        "returned",
-        "processing",
-        "feedback",
-        "checking",
-        "checked",
-        "closed",
-        "voided",
-        "merged",
-    ]
-)
+STATES = np.array([s.value for s in State])  # the engine's own states
 STATE_INDEX = {str(v): i for i, v in enumerate(STATES)}
 CLOSE_TYPES = np.array(["normal", "overdue", "special"])
 RATING_P = np.array([0.04, 0.04, 0.09, 0.25, 0.58])
+
+
+def _minutes(limit: Limit) -> int:
+    """A stage limit of ``sla.deadlines`` in minutes (stage limits run in natural time, not working time)."""
+    assert limit.unit in ("min", "h"), limit
+    return int(limit.amount * (60 if limit.unit == "h" else 1))
+
+
+VERIFY_NS = _minutes(dl.VERIFY_LIMIT) * NS_PER_MIN
+CHECK_NS = _minutes(dl.CHECK_LIMIT) * NS_PER_MIN
 
 
 @dataclass(frozen=True)
@@ -330,9 +328,11 @@ def month_rows(
         "send_check_by": pick_ids(OPERATOR_IDS, check_sent),
         "check_by": np.where(checked != NAT, uni.inspector_ids(grid), -1),
         "close_by": pick_ids(SHIFT_LEAD_IDS, closed),
-        "register_due_at": received + np.where(urgent, 10, 30) * NS_PER_MIN,
-        "verify_due_at": np.where(verify_sent != NAT, verify_sent + 60 * NS_PER_MIN, NAT),
-        "check_due_at": np.where(check_sent != NAT, check_sent + 60 * NS_PER_MIN, NAT),
+        "register_due_at": received
+        + np.where(urgent, _minutes(dl.REGISTER_DISPATCH_URGENT), _minutes(dl.REGISTER_DISPATCH_OTHER))
+        * NS_PER_MIN,
+        "verify_due_at": np.where(verify_sent != NAT, verify_sent + VERIFY_NS, NAT),
+        "check_due_at": np.where(check_sent != NAT, check_sent + CHECK_NS, NAT),
         "disposal_wmin": clock.working_minutes_between(dispatched, feedback),
         "updated_at": updated,
     }

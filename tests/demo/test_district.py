@@ -7,8 +7,9 @@ from collections import Counter
 import shapely
 from shapely.geometry import Polygon
 
+from civicgrid.demo.district import STREETS, generate_demo_district
 from civicgrid.geo.crs import area_m2
-from civicgrid.geo.district import STREETS, DistrictPlan, generate_demo_district
+from civicgrid.geo.plan import DistrictPlan
 
 
 def test_counts_and_codes(plan: DistrictPlan) -> None:

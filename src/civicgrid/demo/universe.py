@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from civicgrid.catalog.seed import STREET_OFFICE, shipped_categories
-from civicgrid.geo.district import generate_demo_district
+from civicgrid.demo.district import generate_demo_district
 
 StrArray = npt.NDArray[np.str_]
 

@@ -12,18 +12,14 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from functools import cached_property
-from typing import Any, Literal, TypeAlias
+from dataclasses import replace
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Polygon, mapping
+from shapely.geometry import LineString, MultiPolygon, Polygon
 
-from civicgrid.geo.crs import area_m2, metres_per_degree
-
-Level: TypeAlias = Literal["district", "street", "community", "grid"]
-AreaGeometry: TypeAlias = Polygon | MultiPolygon
+from civicgrid.geo.crs import metres_per_degree
+from civicgrid.geo.plan import Area, AreaGeometry, DistrictPlan, Road
 
 DISTRICT_CODE = "320508"
 DISTRICT_NAME = "姑苏区"
@@ -62,81 +58,6 @@ NS_ROADS: tuple[str, ...] = (
     "人民路", "凤凰街", "临顿路", "平江路", "齐门路", "广济路", "桐泾路", "东环路", "西环路", "莫邪路",
     "阊胥路", "相门路", "仓街", "学士街", "养育巷", "锦帆路", "苏站路", "虎丘路", "山塘街", "留园路",
 )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Area:
-    """A district, street, community or unit grid. `code` is the full hierarchical code; geometry is WGS84."""
-
-    code: str
-    name: str
-    level: Level
-    parent_code: str | None
-    geometry: AreaGeometry
-
-
-@dataclass(frozen=True)
-class Road:
-    """A named road and the community codes it crosses, in order along the road."""
-
-    name: str
-    geometry: LineString
-    community_codes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DistrictPlan:
-    district: Area
-    streets: tuple[Area, ...]
-    communities: tuple[Area, ...]
-    grids: tuple[Area, ...]
-    roads: tuple[Road, ...]
-
-    @cached_property
-    def by_code(self) -> dict[str, Area]:
-        areas = (self.district, *self.streets, *self.communities, *self.grids)
-        return {a.code: a for a in areas}
-
-    @property
-    def grid_digits(self) -> int:
-        return len(self.grids[0].code) - 12 if self.grids else 2
-
-    def areas(self, level: Level) -> tuple[Area, ...]:
-        if level == "district":
-            return (self.district,)
-        if level == "street":
-            return self.streets
-        if level == "community":
-            return self.communities
-        if level == "grid":
-            return self.grids
-        raise ValueError(f"未知的区域层级：{level!r}")
-
-    def to_geojson(self, level: Level) -> dict[str, Any]:
-        """A GeoJSON FeatureCollection of one level (WGS84, full-precision coordinates)."""
-        features = []
-        for area in self.areas(level):
-            props: dict[str, Any] = {
-                "code": area.code,
-                "name": area.name,
-                "level": area.level,
-                "parent_code": area.parent_code,
-            }
-            if level == "grid":
-                street = self.by_code[area.code[:9]]
-                community = self.by_code[area.code[:12]]
-                props.update(
-                    street_code=street.code,
-                    community_code=community.code,
-                    street_name=street.name,
-                    community_name=community.name,
-                )
-            props["area_m2"] = round(area_m2(area.geometry), 1)
-            features.append({"type": "Feature", "geometry": mapping(area.geometry), "properties": props})
-        return {"type": "FeatureCollection", "features": features}
-
-
-# --- generation -------------------------------------------------------------------------------
 
 
 def _outline_mask(rng: np.random.Generator, rows: int, cols: int) -> np.ndarray:

@@ -22,9 +22,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from civicgrid.analytics.facts import FACTS_SCHEMA
-from civicgrid.analytics.synth import Month, month_rows
-from civicgrid.analytics.universe import Universe, demo_universe
 from civicgrid.analytics.warehouse import write_partition
+from civicgrid.demo.synth import Month, month_rows
+from civicgrid.demo.universe import Universe, demo_universe
 from civicgrid.sla.vector import get_vector_clock, to_ns
 
 TZ = ZoneInfo("Asia/Shanghai")

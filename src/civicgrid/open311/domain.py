@@ -1,0 +1,11 @@
+"""Open311 GeoReport v2: the interoperability contract for outside clients."""
+
+from civicgrid.domains import Domain
+
+DOMAIN = Domain(
+    name="open311",
+    label="Open311 接口",
+    api=("civicgrid.open311.api",),
+    commands=("civicgrid.open311.cli",),
+    settings=("civicgrid.open311.config:Open311Settings",),
+)

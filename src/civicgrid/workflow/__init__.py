@@ -1,0 +1,1 @@
+"""The workflow engine: one transition function for every workflow declared as data."""
