@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from builders import make_case
 from civicgrid.models import RevokedToken, SecurityEvent, User, utcnow
+from civicgrid.org.csrf import BAD_HEADER, CROSS_SITE, NO_HEADER, cookie_refusal, origin_refusal
 from civicgrid.org.service import set_roles
 from civicgrid.org.tokens import issue_token, read_token
-from civicgrid.org.csrf import BAD_HEADER, CROSS_SITE, NO_HEADER, cookie_refusal, origin_refusal
 from civicgrid.settings import get_settings
 
 PASSWORD = "civicgrid2026"

@@ -5,7 +5,7 @@ from civicgrid.domains import Domain
 DOMAIN = Domain(
     name="catalog",
     label="问题类别与派遣规则",
-    api=("civicgrid.catalog.api:router",),
+    api=("civicgrid.catalog.api:router", "civicgrid.catalog.admin_api:router"),
     labels=("civicgrid.catalog.domain:labels",),
 )
 

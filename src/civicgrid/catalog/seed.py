@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal, cast, get_args
 
 LimitUnit = Literal["h", "wh", "wd"]
+LIMIT_UNITS: tuple[str, ...] = get_args(LimitUnit)  # a category's disposal limit: hours, working hours, days
 CategoryKind = Literal["C", "E"]
 SeedSource = Literal["CJ/T 214-2007", "city-list", "civicgrid"]
 

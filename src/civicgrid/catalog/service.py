@@ -38,3 +38,8 @@ def load_reference_data(session: Session) -> tuple[int, int]:
 def active_categories(session: Session) -> list[Category]:
     """The categories a report may take, by code."""
     return list(session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code)))
+
+
+def all_categories(session: Session) -> list[Category]:
+    """Every category, active or not, by code (the administrator's list)."""
+    return list(session.scalars(select(Category).order_by(Category.code)))

@@ -9,7 +9,7 @@ from typing import cast
 from shapely import unary_union
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Table, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from civicgrid.geo import service
@@ -142,3 +142,15 @@ def store_import(
         )
     session.execute(_table(Area).insert(), rows)
     return gen
+
+
+def generations(session: Session) -> list[tuple[GridGeneration, int]]:
+    """Every grid generation, newest first, with its number of unit grids."""
+    n = func.count(Area.id)
+    rows = session.execute(
+        select(GridGeneration, n)
+        .outerjoin(Area, (Area.generation_id == GridGeneration.id) & (Area.level == "grid"))
+        .group_by(GridGeneration.id)
+        .order_by(GridGeneration.id.desc())
+    ).all()
+    return [(g, int(k)) for g, k in rows]

@@ -13,12 +13,14 @@ from civicgrid.deps import DbSession
 from civicgrid.fields import Text
 from civicgrid.jsonbody import JsonRoute
 from civicgrid.models import Department, User
+from civicgrid.org import accounts
 from civicgrid.org.auth import AdminUser, CurrentLogin, CurrentUser
 from civicgrid.org.login import log_in
 from civicgrid.org.roles import ROLE_LABELS
-from civicgrid.org.service import create_user, log_out_everywhere, revoke_token
+from civicgrid.org.service import log_out_everywhere, revoke_token
 from civicgrid.org.tokens import issue_token
 from civicgrid.security import audit
+from civicgrid.security.audit import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["用户与部门 org"], route_class=JsonRoute)
 
@@ -109,7 +111,7 @@ def me(p: CurrentUser) -> MeOut:
     )
 
 
-def _user_out(u: User) -> UserOut:
+def user_out(u: User) -> UserOut:
     return UserOut(
         id=u.id,
         username=u.username,
@@ -123,21 +125,22 @@ def _user_out(u: User) -> UserOut:
 
 @router.get("/users", response_model=list[UserOut], summary="用户列表（管理员）")
 def users(session: DbSession, _: AdminUser) -> list[UserOut]:
-    return [_user_out(u) for u in session.scalars(select(User).order_by(User.id))]
+    return [user_out(u) for u in session.scalars(select(User).order_by(User.id))]
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="新建用户（管理员）")
-def add_user(body: UserIn, session: DbSession, _: AdminUser) -> UserOut:
-    user = create_user(
+def add_user(request: Request, body: UserIn, session: DbSession, admin: AdminUser) -> UserOut:
+    user = accounts.create(
         session,
-        body.username,
-        body.password,
-        body.roles,
+        Actor(admin.user_id, request.client.host if request.client else ""),
+        username=body.username,
+        password=body.password,
+        roles=list(body.roles),
         display_name=body.display_name,
         department_code=body.department_code,
         grid_codes=body.grid_codes,
     )
-    return _user_out(user)
+    return user_out(user)
 
 
 @router.get("/departments", response_model=list[DepartmentOut], summary="部门列表")

@@ -5,7 +5,7 @@ from civicgrid.domains import Domain
 DOMAIN = Domain(
     name="org",
     label="组织与账号",
-    api=("civicgrid.org.api:router",),
+    api=("civicgrid.org.api:router", "civicgrid.org.admin_api:router"),
     commands=("civicgrid.org.cli",),
     labels=("civicgrid.org.domain:labels",),
 )

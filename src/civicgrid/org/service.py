@@ -12,7 +12,7 @@ from functools import cache
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from civicgrid.errors import Conflict, InvalidInput, Unauthorized
+from civicgrid.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from civicgrid.models import Area, Department, GridGeneration, RevokedToken, User, UserGrid, UserRole, utcnow
 from civicgrid.org.roles import user_roles
 from civicgrid.org.tokens import TokenClaims
@@ -136,6 +136,26 @@ def set_roles(session: Session, user: User, roles: Iterable[str]) -> None:
         user.roles = [UserRole(role=r) for r in wanted]
         revoke_all_tokens(user)
         audit.record(session, "user_roles", user_id=user.id, subject=user.username, data={"roles": wanted})
+
+
+def set_grids(session: Session, user: User, codes: Iterable[str]) -> None:
+    """Replace the grids (or whole communities/streets) an inspector covers; existing tokens are refused, as
+    their cached reach is the old one."""
+    wanted = valid_grid_codes(session, codes)
+    if set(wanted) != set(user.grid_codes):
+        user.grids = [UserGrid(grid_code=g) for g in wanted]
+        revoke_all_tokens(user)
+
+
+def user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户不存在：{user_id}")
+    return user
+
+
+def all_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))
 
 
 def revoke_token(session: Session, claims: TokenClaims) -> None:

@@ -45,6 +45,21 @@ def record(
     return ev
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who changes reference data or accounts, for the security log."""
+
+    user_id: int | None
+    ip: str = ""
+
+
+def record_admin(session: Session, actor: Actor, what: str, subject: str, **data: Any) -> SecurityEvent:
+    """An administrator's change (``admin_<what>``), with what it changed."""
+    return record(
+        session, f"admin_{what}"[:30], user_id=actor.user_id, subject=subject, ip=actor.ip, data=data
+    )
+
+
 @dataclass
 class VerifyReport:
     problems: list[ChainProblem] = field(default_factory=list)

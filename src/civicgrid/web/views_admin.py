@@ -12,31 +12,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from civicgrid.catalog import admin as catalog_admin
 from civicgrid.catalog.routing import STREET_OFFICE
+from civicgrid.catalog.seed import LIMIT_UNITS
+from civicgrid.catalog.service import active_categories, all_categories
 from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute
-from civicgrid.errors import AppError, InvalidInput, NotFound
+from civicgrid.errors import AppError, InvalidInput
 from civicgrid.geo.grid_import import parse_grid_geojson
-from civicgrid.geo.store import store_import
-from civicgrid.models import (
-    ApiClient,
-    Area,
-    Category,
-    Department,
-    GridGeneration,
-    RoutingRule,
-    SecurityEvent,
-    User,
-)
+from civicgrid.geo.store import generations, store_import
 from civicgrid.open311 import keys as api_keys
+from civicgrid.ops.overview import overview as admin_overview
+from civicgrid.org import accounts
+from civicgrid.org import departments as depts_service
+from civicgrid.org import service as users_service
 from civicgrid.org.roles import ROLE_LABELS, Principal, user_roles
-from civicgrid.org.service import create_user, reset_password, set_active
-from civicgrid.security import audit
+from civicgrid.security.audit import Actor, record_admin
 from civicgrid.settings import get_settings
-from civicgrid.sla.clock import UNITS
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash, require_web_roles
 
@@ -53,7 +46,6 @@ TABS = (
     ("keys", "接口密钥"),
     ("outbox", "外发消息"),
 )
-_CODE = re.compile(r"^[A-Za-z0-9_]{2,20}$")
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -75,14 +67,19 @@ def _number(form: FormData, name: str, label: str, minimum: float = 0.0) -> floa
     return value
 
 
-def _audit(
-    session: Session, request: Request, admin: Principal, what: str, subject: str, **data: Any
-) -> None:
-    ip = request.client.host if request.client else ""
-    audit.record(session, f"admin_{what}"[:30], user_id=admin.user_id, subject=subject, ip=ip, data=data)
+def _actor(request: Request, admin: Principal) -> Actor:
+    return Actor(admin.user_id, request.client.host if request.client else "")
 
 
-def _change(request: Request, session: Session, back: str, action: Callable[[], str]) -> Response:
+def _audit(session: Any, request: Request, admin: Principal, what: str, subject: str, **data: Any) -> None:
+    record_admin(session, _actor(request, admin), what, subject, **data)
+
+
+def _codes(form: FormData, name: str) -> list[str]:
+    return [g for g in re.split(r"[\s,，;；]+", _text(form, name, 4000)) if g]
+
+
+def _change(request: Request, session: Any, back: str, action: Callable[[], str]) -> Response:
     """Run one change: commit and flash its message, or roll back and flash the error; redirect back."""
     response = RedirectResponse(back, status_code=303)
     try:
@@ -100,43 +97,13 @@ def _page(request: Request, tab: str, template: str, **ctx: Any) -> HTMLResponse
     return render(request, f"admin/{template}", tabs=TABS, tab=tab, **ctx)
 
 
-def _departments(session: Session, active_only: bool = False) -> list[Department]:
-    q = select(Department).order_by(Department.kind, Department.code)
-    if active_only:
-        q = q.where(Department.active.is_(True))
-    return list(session.scalars(q))
-
-
-def _department(session: Session, code: str) -> Department:
-    dept = session.scalar(select(Department).where(Department.code == code))
-    if dept is None:
-        raise InvalidInput(f"未知的部门代码：{code}")
-    return dept
-
-
 # --- Overview -----------------------------------------------------------------------------------------------
 
 
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, session: DbSession, admin: Admin) -> HTMLResponse:
-    def count(model: Any, *where: Any) -> int:
-        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-    counts = {
-        "grids": count(
-            Area,
-            Area.level == "grid",
-            Area.generation_id.in_(select(GridGeneration.id).where(GridGeneration.active)),
-        ),
-        "departments": count(Department, Department.active.is_(True)),
-        "categories": count(Category, Category.active.is_(True)),
-        "routing": count(RoutingRule),
-        "users": count(User, User.active.is_(True)),
-        "keys": count(ApiClient, ApiClient.revoked_at.is_(None)),
-    }
-    events = list(session.scalars(select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(20)))
-    names = dict(session.execute(select(User.id, User.username)).all())
-    return _page(request, "", "overview.html", counts=counts, events=events, names=names)
+    o = admin_overview(session)
+    return _page(request, "", "overview.html", counts=o.counts, events=o.events, names=o.usernames)
 
 
 # --- Grids import: upload → dry-run preview → confirm -------------------------------------------------------
@@ -148,17 +115,6 @@ def _pending_dir() -> Path:
     return path
 
 
-def _generations(session: Session) -> list[tuple[GridGeneration, int]]:
-    n = func.count(Area.id)
-    rows = session.execute(
-        select(GridGeneration, n)
-        .outerjoin(Area, (Area.generation_id == GridGeneration.id) & (Area.level == "grid"))
-        .group_by(GridGeneration.id)
-        .order_by(GridGeneration.id.desc())
-    ).all()
-    return [(g, int(k)) for g, k in rows]
-
-
 def _digits(form: FormData) -> int:
     raw = _text(form, "grid_digits") or str(get_settings().grid_digits)
     if raw not in ("2", "3"):
@@ -168,7 +124,7 @@ def _digits(form: FormData) -> int:
 
 @router.get("/grids", response_class=HTMLResponse)
 def grids_page(request: Request, session: DbSession, admin: Admin) -> HTMLResponse:
-    return _page(request, "grids", "grids.html", generations=_generations(session), preview=None)
+    return _page(request, "grids", "grids.html", generations=generations(session), preview=None)
 
 
 @router.post("/grids/preview", response_class=HTMLResponse)
@@ -194,7 +150,7 @@ def grids_preview(request: Request, session: DbSession, admin: Admin, form: Csrf
         "name": _text(form, "name", 100) or upload.filename,
         "digits": digits,
     }
-    return _page(request, "grids", "grids.html", generations=_generations(session), preview=preview)
+    return _page(request, "grids", "grids.html", generations=generations(session), preview=preview)
 
 
 @router.post("/grids/commit")
@@ -236,36 +192,26 @@ def grids_commit(request: Request, session: DbSession, admin: Admin, form: CsrfF
 
 @router.get("/departments", response_class=HTMLResponse)
 def departments_page(request: Request, session: DbSession, admin: Admin) -> HTMLResponse:
-    return _page(request, "departments", "departments.html", departments=_departments(session))
+    return _page(
+        request, "departments", "departments.html", departments=depts_service.all_departments(session)
+    )
 
 
 @router.post("/departments")
 def department_add(request: Request, session: DbSession, admin: Admin, form: CsrfForm) -> Response:
     def act() -> str:
-        code, name = _text(form, "code", 20).upper(), _text(form, "name", 100)
-        if not _CODE.match(code) or not name:
-            raise InvalidInput("部门代码为 2–20 位字母或数字，名称不能为空")
-        if session.scalar(select(Department.id).where(Department.code == code)):
-            raise InvalidInput(f"部门代码已存在：{code}")
-        kind = "street_office" if _text(form, "kind") == "street_office" else "department"
-        street = _text(form, "street_code", 20) or None
-        session.add(
-            Department(
-                code=code, name=name, short_name=_text(form, "short_name", 40), kind=kind, street_code=street
-            )
+        dept = depts_service.create(
+            session,
+            _actor(request, admin),
+            code=_text(form, "code", 20),
+            name=_text(form, "name", 100),
+            short_name=_text(form, "short_name", 40),
+            kind="street_office" if _text(form, "kind") == "street_office" else "department",
+            street_code=_text(form, "street_code", 20) or None,
         )
-        session.flush()
-        _audit(session, request, admin, "department_create", code, name=name, kind=kind)
-        return f"已添加部门：{name}"
+        return f"已添加部门：{dept.name}"
 
     return _change(request, session, "/admin/departments", act)
-
-
-def _dept_by_id(session: Session, dept_id: int) -> Department:
-    dept = session.get(Department, dept_id)
-    if dept is None:
-        raise NotFound(f"部门不存在：{dept_id}")
-    return dept
 
 
 @router.post("/departments/{dept_id}")
@@ -273,14 +219,14 @@ def department_edit(
     request: Request, dept_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
-        dept = _dept_by_id(session, dept_id)
-        name = _text(form, "name", 100)
-        if not name:
-            raise InvalidInput("部门名称不能为空")
-        old = dept.name
-        dept.name, dept.short_name = name, _text(form, "short_name", 40)
-        _audit(session, request, admin, "department_update", dept.code, old=old, new=name)
-        return f"已更新部门：{name}"
+        dept = depts_service.rename(
+            session,
+            _actor(request, admin),
+            dept_id,
+            name=_text(form, "name", 100),
+            short_name=_text(form, "short_name", 40),
+        )
+        return f"已更新部门：{dept.name}"
 
     return _change(request, session, "/admin/departments", act)
 
@@ -290,9 +236,8 @@ def department_active(
     request: Request, dept_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
-        dept = _dept_by_id(session, dept_id)
-        dept.active = _text(form, "active") == "1"
-        _audit(session, request, admin, "department_active", dept.code, active=dept.active)
+        active = _text(form, "active") == "1"
+        dept = depts_service.set_active(session, _actor(request, admin), dept_id, active)
         return f"已{'启用' if dept.active else '停用'}部门：{dept.name}"
 
     return _change(request, session, "/admin/departments", act)
@@ -303,14 +248,13 @@ def department_active(
 
 @router.get("/categories", response_class=HTMLResponse)
 def categories_page(request: Request, session: DbSession, admin: Admin) -> HTMLResponse:
-    cats = list(session.scalars(select(Category).order_by(Category.code)))
     return _page(
         request,
         "categories",
         "categories.html",
-        categories=cats,
-        units=UNITS,
-        departments=_departments(session, active_only=True),
+        categories=all_categories(session),
+        units=LIMIT_UNITS,
+        departments=depts_service.all_departments(session, active_only=True),
         street_office=STREET_OFFICE,
     )
 
@@ -318,36 +262,17 @@ def categories_page(request: Request, session: DbSession, admin: Admin) -> HTMLR
 @router.post("/categories/{code}")
 def category_edit(request: Request, code: str, session: DbSession, admin: Admin, form: CsrfForm) -> Response:
     def act() -> str:
-        cat = session.get(Category, code)
-        if cat is None:
-            raise NotFound(f"类别不存在：{code}")
-        unit = _text(form, "limit_unit")
-        if unit not in UNITS:
-            raise InvalidInput(f"时限单位应为 {'、'.join(UNITS)}")
-        dept = _text(form, "department_code", 20) or None
-        if dept and dept != STREET_OFFICE:
-            _department(session, dept)
-        before = {
-            "limit": cat.limit_text,
-            "urgent": cat.urgent,
-            "department": cat.department_code,
-            "merge_radius_m": cat.merge_radius_m,
-            "merge_window_h": cat.merge_window_h,
-        }
-        cat.limit_amount = _number(form, "limit_amount", "处置时限")
-        cat.limit_unit = unit
-        cat.urgent = _text(form, "urgent") == "1"
-        cat.department_code = dept
-        cat.merge_radius_m = _number(form, "merge_radius_m", "并案半径", minimum=-0.001)
-        cat.merge_window_h = _number(form, "merge_window_h", "并案时间窗", minimum=-0.001)
-        after = {
-            "limit": cat.limit_text,
-            "urgent": cat.urgent,
-            "department": cat.department_code,
-            "merge_radius_m": cat.merge_radius_m,
-            "merge_window_h": cat.merge_window_h,
-        }
-        _audit(session, request, admin, "category_update", code, before=before, after=after)
+        cat = catalog_admin.update_category(
+            session,
+            _actor(request, admin),
+            code,
+            limit_amount=_number(form, "limit_amount", "处置时限"),
+            limit_unit=_text(form, "limit_unit"),
+            urgent=_text(form, "urgent") == "1",
+            department_code=_text(form, "department_code", 20) or None,
+            merge_radius_m=_number(form, "merge_radius_m", "并案半径", minimum=-0.001),
+            merge_window_h=_number(form, "merge_window_h", "并案时间窗", minimum=-0.001),
+        )
         return f"已更新类别 {code} {cat.name}：处置时限 {cat.limit_text}"
 
     return _change(request, session, f"/admin/categories#cat-{code}", act)
@@ -358,55 +283,30 @@ def category_edit(request: Request, code: str, session: DbSession, admin: Admin,
 
 @router.get("/routing", response_class=HTMLResponse)
 def routing_page(request: Request, session: DbSession, admin: Admin) -> HTMLResponse:
-    rows = session.execute(
-        select(RoutingRule, Category.name, Department.name)
-        .outerjoin(Category, Category.code == RoutingRule.category_code)
-        .join(Department, Department.id == RoutingRule.department_id)
-        .order_by(RoutingRule.id.desc())
-    ).all()
-    cats = list(session.scalars(select(Category).where(Category.active.is_(True)).order_by(Category.code)))
     return _page(
         request,
         "routing",
         "routing.html",
-        rules=rows,
-        categories=cats,
-        departments=_departments(session, True),
+        rules=catalog_admin.routing_rules(session),
+        categories=active_categories(session),
+        departments=depts_service.all_departments(session, active_only=True),
     )
 
 
 @router.post("/routing")
 def routing_add(request: Request, session: DbSession, admin: Admin, form: CsrfForm) -> Response:
     def act() -> str:
-        cat_code = _text(form, "category_code", 8) or None
-        if cat_code and session.get(Category, cat_code) is None:
-            raise InvalidInput(f"未知的类别：{cat_code}")
-        area = _text(form, "area_code", 20) or None
-        if area and not session.scalar(
-            select(Area.id).where(
-                Area.code == area,
-                Area.generation_id.in_(select(GridGeneration.id).where(GridGeneration.active)),
-            )
-        ):
-            raise InvalidInput(f"当前网格版本中没有这个区域代码：{area}")
-        dept = _department(session, _text(form, "department_code", 20))
         raw_priority = _text(form, "priority") or "0"
-        if not raw_priority.lstrip("-").isdigit():
+        if not raw_priority.lstrip("-").isdigit() or len(raw_priority) > 6:
             raise InvalidInput("优先级必须是整数")
-        rule = RoutingRule(
-            category_code=cat_code, area_code=area, department_id=dept.id, priority=int(raw_priority)
-        )
-        session.add(rule)
-        session.flush()
-        _audit(
+        cat_code, area = _text(form, "category_code", 8) or None, _text(form, "area_code", 20) or None
+        _rule, dept = catalog_admin.add_rule(
             session,
-            request,
-            admin,
-            "routing_create",
-            f"rule {rule.id}",
-            category=cat_code,
-            area=area,
-            department=dept.code,
+            _actor(request, admin),
+            category_code=cat_code,
+            area_code=area,
+            department_code=_text(form, "department_code", 20),
+            priority=int(raw_priority),
         )
         return f"已添加派遣规则：{cat_code or '全部类别'} × {area or '全区'} → {dept.name}"
 
@@ -418,12 +318,7 @@ def routing_delete(
     request: Request, rule_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
-        rule = session.get(RoutingRule, rule_id)
-        if rule is None:
-            raise NotFound(f"派遣规则不存在：{rule_id}")
-        data = {"category": rule.category_code, "area": rule.area_code, "department_id": rule.department_id}
-        session.delete(rule)
-        _audit(session, request, admin, "routing_delete", f"rule {rule_id}", **data)
+        catalog_admin.delete_rule(session, _actor(request, admin), rule_id)
         return f"已删除派遣规则 #{rule_id}"
 
     return _change(request, session, "/admin/routing", act)
@@ -432,18 +327,17 @@ def routing_delete(
 # --- Users and roles ----------------------------------------------------------------------------------------
 
 
-def _users_page(request: Request, session: Session, **extra: Any) -> HTMLResponse:
-    users = list(session.scalars(select(User).order_by(User.id)))
-    depts = {d.id: d.name for d in _departments(session)}
-    roles = [(r, ROLE_LABELS[r]) for r in user_roles()]
+def _users_page(request: Request, session: Any, **extra: Any) -> HTMLResponse:
+    all_depts = depts_service.all_departments(session)
     return _page(
         request,
         "users",
         "users.html",
-        users=users,
-        dept_names=depts,
-        roles=roles,
-        departments=_departments(session, True),
+        users=users_service.all_users(session),
+        dept_names={d.id: d.name for d in all_depts},
+        dept_codes={d.id: d.code for d in all_depts},
+        roles=[(r, ROLE_LABELS[r]) for r in user_roles()],
+        departments=[d for d in all_depts if d.active],
         **extra,
     )
 
@@ -456,28 +350,39 @@ def users_page(request: Request, session: DbSession, admin: Admin) -> HTMLRespon
 @router.post("/users")
 def user_add(request: Request, session: DbSession, admin: Admin, form: CsrfForm) -> Response:
     def act() -> str:
-        roles = [r for r in form.getlist("roles") if isinstance(r, str)]
-        grids = [g for g in re.split(r"[\s,，;；]+", _text(form, "grid_codes", 4000)) if g]
-        user = create_user(
+        user = accounts.create(
             session,
-            _text(form, "username", 64),
-            str(form.get("password") or ""),
-            roles,
+            _actor(request, admin),
+            username=_text(form, "username", 64),
+            password=str(form.get("password") or ""),
+            roles=[r for r in form.getlist("roles") if isinstance(r, str)],
             display_name=_text(form, "display_name", 64),
             department_code=_text(form, "department_code", 20) or None,
-            grid_codes=grids,
+            grid_codes=_codes(form, "grid_codes"),
         )
-        _audit(session, request, admin, "user_create", user.username, roles=roles, grids=len(grids))
         return f"已创建用户：{user.username}"
 
     return _change(request, session, "/admin/users", act)
 
 
-def _user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"用户不存在：{user_id}")
-    return user
+@router.post("/users/{user_id}/access")
+def user_access(
+    request: Request, user_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
+) -> Response:
+    """Change the roles, grids and department of an existing account (its logins end)."""
+
+    def act() -> str:
+        user = accounts.change_access(
+            session,
+            _actor(request, admin),
+            user_id,
+            roles=[r for r in form.getlist("roles") if isinstance(r, str)],
+            grid_codes=_codes(form, "grid_codes"),
+            department_code=_text(form, "department_code", 20),
+        )
+        return f"已更新用户 {user.username} 的角色、网格与部门"
+
+    return _change(request, session, f"/admin/users#user-{user_id}", act)
 
 
 @router.post("/users/{user_id}/active")
@@ -485,12 +390,8 @@ def user_active(
     request: Request, user_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     def act() -> str:
-        user = _user(session, user_id)
         active = _text(form, "active") == "1"
-        if not active and user.id == admin.user_id:
-            raise InvalidInput("不能停用自己的账号")
-        set_active(user, active)  # and its existing tokens are refused
-        _audit(session, request, admin, "user_active", user.username, active=active)
+        user = accounts.set_active(session, _actor(request, admin), user_id, active)
         return f"已{'启用' if active else '停用'}用户：{user.username}"
 
     return _change(request, session, "/admin/users", act)
@@ -501,10 +402,7 @@ def user_password(
     request: Request, user_id: RowId, session: DbSession, admin: Admin, form: CsrfForm
 ) -> Response:
     """Set a random temporary password and show it once (it is never stored in clear, nor put in a cookie)."""
-    user = _user(session, user_id)
-    temporary = secrets.token_urlsafe(9)
-    reset_password(user, temporary)  # unlocks the account and ends every login of it
-    _audit(session, request, admin, "user_password_reset", user.username)
+    user, temporary = accounts.reset_password(session, _actor(request, admin), user_id)
     session.commit()
     return _users_page(request, session, reset={"username": user.username, "password": temporary})
 
@@ -512,7 +410,7 @@ def user_password(
 # --- API keys -----------------------------------------------------------------------------------------------
 
 
-def _keys_page(request: Request, session: Session, new_key: api_keys.NewKey | None = None) -> HTMLResponse:
+def _keys_page(request: Request, session: Any, new_key: api_keys.NewKey | None = None) -> HTMLResponse:
     return _page(request, "keys", "keys.html", clients=api_keys.list_keys(session), new_key=new_key)
 
 
