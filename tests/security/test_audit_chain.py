@@ -391,3 +391,29 @@ def test_scheduled_checkpoints_follow_their_interval_and_run_as_a_job(session, a
         assert beat.wait(5)
     finally:
         runner.stop()
+
+
+def test_on_postgresql_a_transaction_links_its_rows_at_commit(db: object) -> None:
+    """The head row is locked only at commit: until then the rows carry placeholders, and after it the chain
+    verifies with the rows in commit order (PostgreSQL only; SQLite links at once)."""
+    from civicgrid.db import unit_of_work
+
+    engine = db
+    if engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        pytest.skip("SQLite links at once (one writer at a time)")
+    with unit_of_work(engine) as s:  # type: ignore[arg-type]
+        a = audit.record(s, "deferral_test", subject="a")
+        b = audit.record(s, "deferral_test", subject="b")
+        s.flush()
+        assert (
+            a.chain_seq is None and b.chain_seq is None and a.hash == ""
+        )  # not linked yet: no head lock taken
+        ids = (a.id, b.id)
+    with unit_of_work(engine, write=False) as s:  # type: ignore[arg-type]
+        first, second = (s.get(SecurityEvent, i) for i in ids)
+        assert first is not None and second is not None
+        assert first.chain_seq > 0 and len(first.hash) == 64
+        assert (second.chain_seq, second.prev_hash) == (first.chain_seq + 1, first.hash)
+        assert [p for p in verify_report(s).problems if p.chain == audit.CHAIN] == []
+        head = s.get(ChainHead, audit.CHAIN)
+        assert head is not None and head.seq >= second.chain_seq

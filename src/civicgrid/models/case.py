@@ -123,7 +123,8 @@ class CaseEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attachment_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    chain_seq: Mapped[int] = mapped_column(Integer, unique=True)
+    # NULL only inside the transaction that appends it on PostgreSQL (linked at commit: security/chain.py)
+    chain_seq: Mapped[int] = mapped_column(Integer, unique=True, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     # The link's algorithm: "sha256" (legacy, before 0007), "hmac-sha256" or "hmac-sm3" (security/chain.py).

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from civicgrid.models import ChainHead
@@ -84,7 +84,46 @@ class Linked(Protocol):
 
 
 def link_row(session: Session, chain: str, row: Linked, payload: Mapping[str, Any]) -> None:
-    """Link ``row`` (whose fields ``payload`` holds) as the next row of ``chain`` and move the signed head."""
+    """Link ``row`` (whose fields ``payload`` holds) as the next row of ``chain`` and move the signed head.
+
+    On PostgreSQL a session that owns its transaction links at commit instead (``_link_at_commit``): the row
+    is written with a placeholder link, and the head row is locked only for the last moment of the
+    transaction, not from the first append of a request to its end — every writer of the district queues on
+    that one row. Elsewhere (SQLite, with one writer at a time anyway; a test's session inside an outside
+    transaction) the row is linked at once."""
+    if _defers(session):
+        pending = session.info.setdefault("chain_pending", [])
+        pending.append((chain, row, dict(payload)))
+        # No position until commit (NULL is allowed for that moment only, and never taken by a link).
+        row.chain_seq = None  # type: ignore[assignment]
+        row.prev_hash, row.hash, row.link_alg = "", "", macs.current_alg()
+        return
+    _link_now(session, chain, row, payload)
+
+
+def _defers(session: Session) -> bool:
+    bind = session.bind
+    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+
+
+@event.listens_for(Session, "before_commit")
+def _link_at_commit(session: Session) -> None:
+    """Link the rows appended in this transaction, in order, holding each head row only from here to the
+    commit; SQLAlchemy flushes the links with the commit."""
+    pending = session.info.pop("chain_pending", None)
+    if not pending:
+        return
+    session.flush()  # the rows exist (with placeholders) before their links move the heads
+    for chain, row, payload in pending:
+        _link_now(session, chain, row, payload)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending(session: Session) -> None:
+    session.info.pop("chain_pending", None)
+
+
+def _link_now(session: Session, chain: str, row: Linked, payload: Mapping[str, Any]) -> None:
     alg = macs.current_alg()
     key = macs.audit_key()
     head = _locked_head(session, chain)
