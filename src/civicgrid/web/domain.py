@@ -20,6 +20,7 @@ DOMAIN = Domain(
             "views_api",
             "views_leader",
             "views_admin",
+            "views_admin_accounts",
             "views_inbox",
             "views_outbox",
         )

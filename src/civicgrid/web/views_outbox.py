@@ -9,9 +9,9 @@ from civicgrid.deps import DbSession, RowId, UnitOfWorkRoute
 from civicgrid.errors import AppError
 from civicgrid.notify import outbox
 from civicgrid.settings import get_settings
+from civicgrid.web.admin_common import TABS, Admin
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash
-from civicgrid.web.views_admin import TABS, Admin
 
 router = APIRouter(prefix="/admin", include_in_schema=False, route_class=UnitOfWorkRoute)
 
