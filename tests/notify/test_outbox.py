@@ -170,3 +170,28 @@ def test_notices_come_from_the_subscriber_and_show_on_the_bell(client, session: 
     r = client.post("/api/v1/notifications/read", json={"ids": [notices[0].id]}, headers=headers)
     assert r.json() == {"marked": 1}
     assert client.get("/api/v1/notifications", headers=headers).json()["unread"] == mine["unread"] - 1
+
+
+def test_the_inbox_page_and_the_admin_outbox_page(client, session: Session, receiver: Receiver) -> None:
+    from civicgrid.models import User
+    from civicgrid.org.tokens import issue_token
+
+    case = _dispatched(session)
+    handler = session.scalar(select(User).where(User.username == "handler_rq"))
+    assert handler is not None
+    client.cookies.set("civicgrid_token", issue_token(handler.id, version=handler.token_version)[0])
+    page = client.get("/inbox")
+    assert (
+        page.status_code == 200 and f"新派遣案卷 {case.number}" in page.text and "全部标为已读" in page.text
+    )
+    assert client.get("/web/api/notifications/unread").json()["unread"] >= 1
+    assert "data-bell" in client.get("/dept").text
+
+    outbox.deliver_due(_unit(session), now=utcnow())  # the receiver is down: two failed rows
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    assert admin is not None
+    client.cookies.set("civicgrid_token", issue_token(admin.id, version=admin.token_version)[0])
+    page = client.get("/admin/outbox")
+    assert page.status_code == 200 and receiver.url in page.text and "立即重试" in page.text
+    client.cookies.clear()
+    assert client.get("/admin/outbox", follow_redirects=False).status_code in (303, 401)
