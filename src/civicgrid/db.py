@@ -139,20 +139,16 @@ def write_unit(session: Session) -> Iterator[Session]:
             session.expire_all()  # the write acts on the rows as they are now, not as they were read
         session.bind = read_bind.execution_options(sqlite_immediate=True)
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with committing(session, close=False):
+            yield session
     finally:
         if switch:
             session.bind = read_bind
 
 
 @contextmanager
-def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
-    """A session that commits on success and rolls back on any error (CLI commands and jobs)."""
-    session = session_factory(engine, write=write)()
+def committing(session: Session, *, close: bool = True) -> Iterator[Session]:
+    """The one unit-of-work rule: commit when the block ends, roll back on any error, then close."""
     try:
         yield session
         session.commit()
@@ -160,4 +156,12 @@ def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterato
         session.rollback()
         raise
     finally:
-        session.close()
+        if close:
+            session.close()
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error (CLI commands and jobs)."""
+    with committing(session_factory(engine, write=write)()) as session:
+        yield session

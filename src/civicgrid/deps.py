@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from civicgrid.db import get_engine, session_factory, write_gate, write_unit
+from civicgrid.db import committing, get_engine, session_factory, write_gate, write_unit
 
 T = TypeVar("T")
 
@@ -36,14 +36,8 @@ def get_session() -> Iterator[Session]:
     engine = get_engine()
     session = session_factory(engine, write=False)()
     session.info[UNIT] = engine
-    try:
+    with committing(session):
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": the teardown runs before the response is sent.

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from civicgrid.db import get_engine, session_factory
+from civicgrid.db import committing, get_engine, session_factory
 from civicgrid.deps import DbSession
 from civicgrid.settings import get_settings
 
@@ -214,14 +214,8 @@ def get_read_session(request: Request, response: Response, primary: DbSession) -
     if session is None:
         yield primary
         return
-    try:
+    with committing(session):
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 ReadSession = Annotated[Session, Depends(get_read_session, scope="function")]

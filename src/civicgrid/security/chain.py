@@ -87,7 +87,7 @@ def link_row(session: Session, chain: str, row: Linked, payload: Mapping[str, An
     """Link ``row`` (whose fields ``payload`` holds) as the next row of ``chain`` and move the signed head.
 
     On PostgreSQL a session that owns its transaction links at commit instead (``_link_at_commit``): the row
-    is written with a placeholder link, and the head row is locked only for the last moment of the
+    is written with an empty link, and the head row is locked only for the last moment of the
     transaction, not from the first append of a request to its end — every writer of the district queues on
     that one row. Elsewhere (SQLite, with one writer at a time anyway; a test's session inside an outside
     transaction) the row is linked at once."""
@@ -113,7 +113,7 @@ def _link_at_commit(session: Session) -> None:
     pending = session.info.pop("chain_pending", None)
     if not pending:
         return
-    session.flush()  # the rows exist (with placeholders) before their links move the heads
+    session.flush()  # the rows exist (with empty links) before their links move the heads
     for chain, row, payload in pending:
         _link_now(session, chain, row, payload)
 
