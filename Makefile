@@ -37,6 +37,16 @@ $(VENDOR)/.installed: node_modules/.installed
 	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 	cp node_modules/echarts/dist/echarts.min.js $(VENDOR)/echarts/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	rm -rf $(VENDOR)/markercluster $(VENDOR)/swagger-ui $(VENDOR)/redoc $(VENDOR)/axe
+	mkdir -p $(VENDOR)/markercluster $(VENDOR)/swagger-ui $(VENDOR)/redoc $(VENDOR)/axe
+	cp node_modules/leaflet.markercluster/dist/leaflet.markercluster.js \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	   node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(VENDOR)/markercluster/
+	# The API docs (/docs, /redoc) load these from our origin, so they work on an intranet.
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
+	cp node_modules/redoc/bundles/redoc.standalone.js $(VENDOR)/redoc/
+	# axe-core is injected by the browser tests only (accessibility checks); pages never load it.
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/axe/
 	touch $@
 
 assets: $(VENDOR)/.installed
