@@ -53,12 +53,13 @@ assets: $(VENDOR)/.installed
 
 install: .venv/.installed assets
 
-# Debian's Chromium for the browser tests (Playwright drives it through executable_path).
+# Debian's Chromium for the browser tests (Playwright drives it through executable_path), and a CJK font so
+# the screenshots in test-artifacts/web/ show Chinese text rather than empty boxes.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests…"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || { echo "Could not install chromium (needs root and the Debian mirror)"; exit 1; }; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
+	  echo "Installing Debian's chromium and a CJK font for the browser tests…"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	  || { echo "Could not install chromium and fonts-wqy-microhei (needs root and the Debian mirror)"; exit 1; }; }
 
 $(DEMO_DB):
 	CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) .venv/bin/civicgrid init --demo
