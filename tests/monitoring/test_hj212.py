@@ -148,4 +148,5 @@ def test_pollutant_codes_are_data_and_2005_codes_map_onto_2017() -> None:
     t = pollutants.table()
     assert t["a34004"].name == "PM2.5" and t["a21005"].unit == "mg/m³"
     assert pollutants.normalise("060", "2005") == "w21003" and pollutants.normalise("060", "2017") == "060"
-    assert pollutants.by_index_name("O3") is not None and pollutants.by_index_name("O3").code == "a05024"
+    o3 = pollutants.by_index_name("O3")
+    assert o3 is not None and o3.code == "a05024"

@@ -7,7 +7,7 @@ from civicgrid.monitoring.rules import DEFAULT_RULES, Episode, closed, step
 
 def run(verdicts: list[bool | None], consecutive: int = 2, ep: Episode | None = None) -> list[str | None]:
     ep = ep or Episode()
-    out = []
+    out: list[str | None] = []
     for v in verdicts:
         s = step(ep, v, consecutive)
         ep = s.episode
