@@ -33,6 +33,7 @@ INSTALLED: tuple[str, ...] = (
     "civicgrid.analytics",
     "civicgrid.demo",
     "civicgrid.ops",
+    "civicgrid.monitoring",
 )
 
 
