@@ -73,6 +73,21 @@ class Service:
 
 
 @dataclass(frozen=True)
+class WallPanel:
+    """A panel of the command center's wall screen (/wall, web/views_wall.py), shown in its rotation.
+
+    ``template`` is a Jinja template (in the domain's ``templates`` folder) rendered with ``data`` (the
+    result of ``data``, a ``"module:function(session, now)"`` returning a dict) and refreshed by polling.
+    """
+
+    name: str  # URL-safe, unique across domains
+    label: str  # Chinese msgid, the panel's title
+    template: str
+    data: str
+    order: int = 50  # smaller first
+
+
+@dataclass(frozen=True)
 class Domain:
     """What one package adds. Every field is optional; strings are ``"module:attribute"`` references."""
 
@@ -95,6 +110,7 @@ class Domain:
     # hash chains for ``audit verify``: "module:function(session) -> (chain name, links in order)"
     audit_chains: tuple[str, ...] = ()
     settings: tuple[str, ...] = ()  # the domain's settings classes ("module:Class"), for the docs
+    wall_panels: tuple[WallPanel, ...] = ()  # panels of the wall screen (/wall)
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 

@@ -89,7 +89,27 @@ class Settings(BaseSettings):
     # machine (loopback, not forwarded by a proxy). See ops/observe.py.
     metrics_token: str = ""
     # Map tiles: a URL template for an intranet tile server; empty means draw grids and cases without tiles.
+    # (Older name of map_tiles_url, still read when map_tiles_url is empty.)
     tile_url: str = ""
+    # The base map (docs/web.md "Maps"). Without a tile URL every map draws the offline vector base map from
+    # the database (streets, community names, roads, landmarks) and no tile request is ever made. With one,
+    # e.g. an intranet 天地图 "http://tdt.gov.local/vec_w/wmts?...&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}",
+    # tiles are drawn under the same layers. map_tiles_crs says which coordinates the tiles use: wgs84
+    # (also 天地图's CGCS2000, within centimetres of WGS84) or gcj02 (AMap, Tencent): every WGS84 point drawn
+    # is then shifted to GCJ-02 and every point picked is shifted back.
+    map_tiles_url: str = ""
+    map_tiles_attribution: str = ""
+    map_tiles_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    map_tiles_subdomains: str = ""  # the letters that replace {s} in the URL, e.g. "01234567"
+    map_tiles_max_zoom: int = Field(default=18, ge=1, le=22)
+    # The public map of reports (/map): category codes (or prefixes) never shown there — by default 社会治理
+    # (E08: neighbour disputes and the like point at households) — and for how many days a closed report
+    # stays on it.
+    public_map_hidden_categories: str = "E08"
+    public_map_days: int = Field(default=30, ge=1, le=366)
+    # The wall screen (/wall): seconds between refreshes and between rotating panels.
+    wall_refresh_s: int = Field(default=30, ge=5, le=3600)
+    wall_rotate_s: int = Field(default=20, ge=5, le=3600)
     # A streaming replica for the leader dashboard and analytics reads (see replica.py); empty = the primary.
     # Past read_max_lag_s behind, or unreachable (retried after read_retry_s), those reads go to the primary.
     read_database_url: str = ""
@@ -109,6 +129,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def tiles_url(self) -> str:
+        """The base map's tile URL template ('' = offline vector base map only)."""
+        return self.map_tiles_url or self.tile_url
 
     @property
     def upload_dir(self) -> Path:

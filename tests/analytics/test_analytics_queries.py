@@ -133,6 +133,8 @@ def test_dashboard_week_is_exact() -> None:
         "dispatched": 3,
         "disposed": 2,
         "disposed_on_time": 1,
+        "due": 3,
+        "overdue_open": 1,
         "closed": 2,
         "closed_on_time": 1,
         "voided": 1,
@@ -167,7 +169,10 @@ def test_dashboard_week_is_exact() -> None:
         monthly["2026-01-01"]["received"],
         monthly["2026-02-01"]["received"],
     ) == (4, 1, 0)
-    assert monthly["2026-01-01"]["sla_compliance"] == 1.0 and monthly["2026-03-01"]["sla_compliance"] == 0.5
+    # March: case 1 on time, case 2 late, case 3 overdue and undisposed (超时未处置 is in 应处置): 1 / 3.
+    assert (
+        monthly["2026-01-01"]["sla_compliance"] == 1.0 and monthly["2026-03-01"]["sla_compliance"] == 0.3333
+    )
     daily = {x["start"]: x["received"] for x in d["trend"]["daily"]}
     assert (daily["2026-03-09"], daily["2026-03-08"], daily["2026-03-10"]) == (1, 1, 0)
     weekly = {w["start"]: w["received"] for w in d["trend"]["weekly"]}

@@ -393,3 +393,14 @@ def facts() -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
     con, relation = open_facts(history_table())
     yield con, relation
     con.close()
+
+
+@pytest.fixture(autouse=True)
+def rank_every_unit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The fixed history is tiny (a unit has 1–7 cases): rank every unit unless a test sets the minimum."""
+    from civicgrid.analytics.settings import get_analytics_settings
+
+    monkeypatch.setenv("CIVICGRID_ANALYTICS_RANKING_MIN_CASES", "1")
+    get_analytics_settings.cache_clear()
+    yield
+    get_analytics_settings.cache_clear()

@@ -87,8 +87,9 @@ def test_supervisor_starts_restarts_and_stops(service_module: Path, monkeypatch:
     assert services.status() == {"steady": "未运行", "flaky": "未运行"}
 
 
-def test_services_run_without_services_is_a_clear_error() -> None:
+def test_services_run_without_services_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from civicgrid.cli import app
 
+    monkeypatch.setattr(services, "registered", lambda names=(): [])
     result = CliRunner().invoke(app, ["services", "run"])
     assert result.exit_code == 2 and "没有登记任何常驻服务" in result.output

@@ -301,7 +301,7 @@ def test_request_travels_the_loop(client, session, api_key) -> None:
         case,
         [
             ("sign", "handler_jj", {}),
-            ("feedback", "handler_jj", {"note": "车辆已驶离，人行道恢复通行"}),
+            ("feedback", "handler_jj", {"note": "车辆已驶离，人行道恢复通行", "public": True}),
             ("send_check", "operator", {}),
             ("check", "inspector001", {"passed": True}),
             ("close", "shiftlead", {}),

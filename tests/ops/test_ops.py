@@ -17,7 +17,7 @@ def test_health_ready_and_metrics(client, monkeypatch) -> None:
     assert r.status_code == 200 and r.json() == {
         "status": "ready",
         "checks": {"database": "ok", "migrations": "ok", "grids": "ok"},
-        "services": {},  # none declared yet
+        "services": {"hj212": "未运行"},  # declared by monitoring, not started in this test
     }
     client.get("/api/v1/categories")
     m = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"}).text

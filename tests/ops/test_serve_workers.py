@@ -34,6 +34,7 @@ def test_workers_share_the_port_and_are_replaced_and_stopped(tmp_path: Path) -> 
     env = dict(
         os.environ, CIVICGRID_DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}", CIVICGRID_SWEEPER_INTERVAL_S="0"
     )
+    subprocess.run([str(BIN), "migrate"], env=env, check=True, capture_output=True, timeout=120)
     proc = subprocess.Popen(
         [str(BIN), "serve", "--port", str(port), "--workers", "2", "--threads", "1"],
         env=env,

@@ -9,19 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from civicgrid.console import TIME_HELP, console, err, local, moment
+from civicgrid.console import progress as _progress
 
 warehouse_app = typer.Typer(help="统计数仓（按月 Parquet 分区）", no_args_is_help=True)
 export_app = typer.Typer(help="导出案卷与热点", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
-    )
 
 
 @warehouse_app.command("refresh")
@@ -54,8 +47,12 @@ def export_cases(
     street: Annotated[str | None, typer.Option(help="街道代码")] = None,
     category: Annotated[str | None, typer.Option(help="类别代码")] = None,
     department: Annotated[str | None, typer.Option(help="部门代码")] = None,
-    received_from: Annotated[datetime | None, typer.Option(help="上报时间起（含）")] = None,
-    received_to: Annotated[datetime | None, typer.Option(help="上报时间止（不含）")] = None,
+    received_from: Annotated[
+        datetime | None, typer.Option(parser=moment, metavar="TIME", help=f"上报时间起（含）：{TIME_HELP}")
+    ] = None,
+    received_to: Annotated[
+        datetime | None, typer.Option(parser=moment, metavar="TIME", help=f"上报时间止（不含）：{TIME_HELP}")
+    ] = None,
 ) -> None:
     """导出案卷（全区范围，系统身份）。"""
     from civicgrid.analytics import exports
@@ -65,13 +62,15 @@ def export_cases(
     from civicgrid.errors import AppError
     from civicgrid.org.roles import SYSTEM
     from civicgrid.security.exportlog import log_cli_export
+    from civicgrid.settings import get_settings
 
+    tz = get_settings().timezone
     f = CaseFilter(
         street_code=street,
         category_code=category,
         department_code=department,
-        received_from=received_from,
-        received_to=received_to,
+        received_from=local(received_from, tz),
+        received_to=local(received_to, tz),
     )
     try:
         fmt = exports.check_format(format)

@@ -1,10 +1,14 @@
 """The leader's cockpit (领导驾驶舱) over the live database: district-wide aggregates, the overdue and
 supervised lists, and the grid choropleth. The web page (``web/views_leader.py``) only renders them.
 
-Definitions follow SPEC §7 over cases first dispatched in the period (held cases left out):
-处置 = the case reached feedback or later; 按期处置 = disposed by its due time;
-超时未处置 = not disposed and past due; 应处置 = 处置 + 超时未处置 (a case still within its limit is not
-counted yet); 按期处置率 = 按期处置 / 应处置.
+应处置 / 按期处置 / 按期处置率 / 当前超期 are those of ``cases.disposal`` (SPEC §7), the same definition
+the analytics dashboard and the evaluation use: a case counts in the period holding its judging moment (the
+earlier of its disposal and its due time), so a case still within its limit is not counted yet.
+
+A period of N days is the last N local days, today included, judged up to now (``period_start``), as the
+analytics dashboard and an evaluation range period have it. Every tile counts with the same query as the list
+it links to: 当前超期 with ``cases.disposal.sa_overdue_now`` (the case list's overdue filter), 督办中 with
+``supervised_query`` (leaders' supervision only; the sweeper's automatic 预警 are not 督办).
 """
 
 from __future__ import annotations
@@ -15,16 +19,16 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from civicgrid.cases.states import DISPOSAL_CLOCK, DISPOSED, OPEN, OPEN_REGISTERED
+from civicgrid.analytics.settings import get_analytics_settings
+from civicgrid.cases import disposal
+from civicgrid.cases.states import OPEN, OPEN_REGISTERED
 from civicgrid.geo.service import active_generation
 from civicgrid.models import Area, Case, Category, Department, Supervision, utcnow
 from civicgrid.settings import get_settings
 
-UNDISPOSED = tuple(s.value for s in DISPOSAL_CLOCK)
-DISPOSED_STATES = tuple(s.value for s in DISPOSED)
 OPEN_REG = tuple(s.value for s in OPEN_REGISTERED)
 OPEN_ALL = tuple(s.value for s in OPEN)
 LIST_LIMIT = 15
@@ -52,32 +56,23 @@ class Kpis:
         return self.satisfied / self.rated if self.rated else None
 
 
-def _overdue_now(now: datetime) -> ColumnElement[bool]:
-    """超时未处置 now: past due and not yet fed back (a case fed back in time waits for the check, not the
-    department). Held cases are out."""
-    return and_(Case.state.in_(UNDISPOSED), Case.due_at < now, Case.held.is_(False))
+def period_start(now: datetime, days: int) -> datetime:
+    """The start of "the last ``days`` days": local midnight of the first day, today being the last."""
+    tz = ZoneInfo(get_settings().timezone)
+    first = now.astimezone(tz).date() - timedelta(days=days - 1)
+    return datetime(first.year, first.month, first.day, tzinfo=tz).astimezone(now.tzinfo)
 
 
-def _disposal_sums(now: datetime) -> tuple[Any, Any]:
-    """(应处置, 按期处置) as SQL sums over cases with a disposal clock."""
-    done_at = func.coalesce(Case.feedback_at, Case.closed_at)
-    disposed = Case.state.in_(DISPOSED_STATES)
-    late_open = and_(Case.state.in_(UNDISPOSED), Case.due_at < now)
-    due = func.sum(case((disposed, 1), (late_open, 1), else_=0))
-    on_time = func.sum(case((and_(disposed, done_at <= Case.due_at), 1), else_=0))
-    return due, on_time
+def supervised_query() -> Select[Any]:
+    """Open cases under a leader's 督办 (the tile counts it, the 督办跟踪 list shows it)."""
+    return select(Case.id).where(Case.supervised.is_(True), Case.state.in_(OPEN_ALL))
 
 
 def kpis(session: Session, since: datetime, now: datetime) -> Kpis:
     def count(*where: Any) -> int:
         return int(session.scalar(select(func.count(Case.id)).where(*where)) or 0)
 
-    due, on_time = _disposal_sums(now)
-    d, o = session.execute(
-        select(due, on_time).where(
-            Case.dispatched_at >= since, Case.due_at.is_not(None), Case.held.is_(False)
-        )
-    ).one()
+    d, o = session.execute(select(*disposal.sa_sums(now)).where(disposal.sa_judged_in(since, now))).one()
     sat, rated = session.execute(
         select(func.sum(case((Case.rating >= 4, 1), else_=0)), func.count(Case.rating)).where(
             Case.rated_at >= since
@@ -88,8 +83,8 @@ def kpis(session: Session, since: datetime, now: datetime) -> Kpis:
         registered=count(Case.registered_at >= since),
         closed=count(Case.closed_at >= since),
         open_cases=count(Case.state.in_(OPEN_REG)),
-        overdue=count(_overdue_now(now)),
-        supervised=count(Case.supervised.is_(True), Case.state.in_(OPEN_ALL)),
+        overdue=count(disposal.sa_overdue_now(now)),
+        supervised=int(session.scalar(select(func.count()).select_from(supervised_query().subquery())) or 0),
         due=int(d or 0),
         on_time=int(o or 0),
         satisfied=int(sat or 0),
@@ -125,7 +120,7 @@ def _labels(since: datetime, now: datetime, weekly: bool) -> list[str]:
 
 
 def trend(session: Session, since: datetime, now: datetime, weekly: bool) -> dict[str, list[Any]]:
-    """Reports and closures per day (or week), and the on-time disposal rate of the cases dispatched then."""
+    """Reports and closures per day (or week), and the 按期处置率 of the cases judged then (None if none)."""
     labels = _labels(since, now, weekly)
 
     def per(col: Any, *cols: Any, where: tuple[Any, ...] = ()) -> dict[str, tuple[Any, ...]]:
@@ -135,8 +130,14 @@ def trend(session: Session, since: datetime, now: datetime, weekly: bool) -> dic
 
     reported = per(Case.received_at, func.count(Case.id))
     closed = per(Case.closed_at, func.count(Case.id))
-    due, on_time = _disposal_sums(now)
-    rates = per(Case.dispatched_at, due, on_time, where=(Case.due_at.is_not(None), Case.held.is_(False)))
+    judged = disposal.sa_judged_at()
+    b = _bucket(session, judged, weekly)
+    rates = {
+        str(r[0]): (r[1], r[2])
+        for r in session.execute(
+            select(b, *disposal.sa_sums(now)).where(disposal.sa_judged_in(since, now)).group_by(b)
+        )
+    }
 
     def rate(label: str) -> float | None:
         d, o = rates.get(label, (0, 0))
@@ -170,39 +171,71 @@ def categories(session: Session, since: datetime, top: int = 10) -> list[dict[st
 class DeptRow:
     code: str
     name: str
-    due: int
+    kind: str  # department | street_office
+    due: int  # 应处置 in the period
     on_time: int
     overdue_now: int
 
     @property
     def rate(self) -> float | None:
-        return self.on_time / self.due if self.due else None
+        return disposal.rate(self.on_time, self.due)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One kind of unit ranked by 按期处置率: units with at least ``min_cases`` 应处置 are ranked (best first,
+    then more cases, then fewer overdue now); the others are listed apart, unranked."""
+
+    kind: str
+    ranked: list[DeptRow]
+    unranked: list[DeptRow]
+    min_cases: int
+
+
+UNIT_KINDS = {"department": "专业部门", "street_office": "街道办事处"}
 
 
 def departments(session: Session, since: datetime, now: datetime) -> list[DeptRow]:
-    """Departments by 按期处置率 (best first), then fewer overdue cases now."""
-    due, on_time = _disposal_sums(now)
-    period = dict(
-        (r[0], (int(r[1] or 0), int(r[2] or 0)))
+    """Every active unit with cases due in the period or overdue now."""
+    due, on_time = disposal.sa_sums(now)
+    period = {
+        r[0]: (int(r[1] or 0), int(r[2] or 0))
         for r in session.execute(
             select(Case.department_id, due, on_time)
-            .where(Case.dispatched_at >= since, Case.due_at.is_not(None), Case.held.is_(False))
+            .where(disposal.sa_judged_in(since, now))
             .group_by(Case.department_id)
         )
-    )
+    }
     overdue = dict(
         session.execute(
             select(Case.department_id, func.count(Case.id))
-            .where(_overdue_now(now))
+            .where(disposal.sa_overdue_now(now))
             .group_by(Case.department_id)
         ).all()
     )
-    rows = [
-        DeptRow(d.code, d.short_name or d.name, *period.get(d.id, (0, 0)), int(overdue.get(d.id, 0)))
-        for d in session.scalars(select(Department).where(Department.active.is_(True)))
+    return [
+        DeptRow(d.code, d.short_name or d.name, d.kind, *period.get(d.id, (0, 0)), int(overdue.get(d.id, 0)))
+        for d in session.scalars(
+            select(Department).where(Department.active.is_(True)).order_by(Department.code)
+        )
         if d.id in period or d.id in overdue
     ]
-    return sorted(rows, key=lambda r: (-(r.rate if r.rate is not None else -1), r.overdue_now, r.code))
+
+
+def rankings(rows: list[DeptRow], min_cases: int | None = None) -> list[Ranking]:
+    """The units split by kind (专业部门, 街道办事处), each ranked under the minimum-volume rule."""
+    n = min_cases if min_cases is not None else get_analytics_settings().ranking_min_cases
+    out = []
+    for kind in UNIT_KINDS:
+        mine = [r for r in rows if r.kind == kind]
+        ranked = sorted(
+            (r for r in mine if r.due >= n),
+            key=lambda r: (-(r.rate or 0.0), -r.due, r.overdue_now, r.code),
+        )
+        unranked = sorted((r for r in mine if r.due < n), key=lambda r: (-r.overdue_now, -r.due, r.code))
+        if mine:
+            out.append(Ranking(kind, ranked, unranked, n))
+    return out
 
 
 @dataclass(frozen=True)
@@ -250,16 +283,18 @@ def overdue_cases(session: Session, now: datetime, limit: int = LIST_LIMIT) -> l
         select(Case, Category.name.label("cat"), Department.name.label("dept"))
         .join(Category, Category.code == Case.category_code)
         .outerjoin(Department, Department.id == Case.department_id)
-        .where(_overdue_now(now))
+        .where(disposal.sa_overdue_now(now))
         .order_by(Case.due_at, Case.id)
         .limit(limit)
     )
     return _case_lines(session, q)
 
 
-def supervised_cases(session: Session, limit: int = LIST_LIMIT) -> list[CaseLine]:
+def supervised_cases(session: Session, limit: int | None = LIST_LIMIT) -> list[CaseLine]:
+    """The cases of ``supervised_query`` with their latest leader's 督办 note, latest first."""
     latest = (
         select(Supervision.case_id, func.max(Supervision.id).label("sid"))
+        .where(Supervision.level == "leader", Supervision.case_id.in_(supervised_query()))
         .group_by(Supervision.case_id)
         .subquery()
     )
@@ -275,7 +310,6 @@ def supervised_cases(session: Session, limit: int = LIST_LIMIT) -> list[CaseLine
         .join(Supervision, Supervision.id == latest.c.sid)
         .join(Category, Category.code == Case.category_code)
         .outerjoin(Department, Department.id == Case.department_id)
-        .where(Case.state.in_(OPEN_ALL))
         .order_by(Supervision.id.desc())
         .limit(limit)
     )
@@ -314,7 +348,7 @@ def grid_shapes(session: Session, generation_id: int) -> list[tuple[str, str]]:
 
 def grid_stats(session: Session, since: datetime, now: datetime) -> dict[str, tuple[int, int, int]]:
     """grid code → (cases reported, 应处置, late: disposed late or overdue undisposed) in the period."""
-    due, on_time = _disposal_sums(now)
+    due, on_time = disposal.sa_sums(now)
     counts = dict(
         session.execute(
             select(Case.grid_code, func.count(Case.id))
@@ -322,15 +356,15 @@ def grid_stats(session: Session, since: datetime, now: datetime) -> dict[str, tu
             .group_by(Case.grid_code)
         ).all()
     )
-    disposal = {
+    by_grid = {
         r[0]: (int(r[1] or 0), int(r[1] or 0) - int(r[2] or 0))
         for r in session.execute(
             select(Case.grid_code, due, on_time)
-            .where(Case.dispatched_at >= since, Case.due_at.is_not(None), Case.held.is_(False))
+            .where(disposal.sa_judged_in(since, now))
             .group_by(Case.grid_code)
         )
     }
-    return {g: (int(counts.get(g, 0)), *disposal.get(g, (0, 0))) for g in set(counts) | set(disposal)}
+    return {g: (int(counts.get(g, 0)), *by_grid.get(g, (0, 0))) for g in set(counts) | set(by_grid)}
 
 
 def grid_geojson(session: Session, since: datetime, now: datetime) -> str:

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.cases.repository import CaseFilter, _apply
+from civicgrid.cases.repository import CaseFilter, _apply, order_by
 from civicgrid.cases.scope import readable_cases
 from civicgrid.cases.states import CLOSE_TYPE_LABELS, STATE_LABELS
 from civicgrid.errors import InvalidInput
@@ -85,16 +85,23 @@ _SELECT = (
 
 
 def export_rows(
-    session: Session, actor: Principal, f: CaseFilter, *, now: datetime | None = None
+    session: Session,
+    actor: Principal,
+    f: CaseFilter,
+    *,
+    now: datetime | None = None,
+    sort: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Matching cases the actor may read, oldest first, as display tuples in ``COLUMNS`` order."""
+    """Matching cases the actor may read as display tuples in ``COLUMNS`` order: oldest first, or in a
+    list's own order (``sort``, a key of ``cases.repository.SORTS``, as the list pages take it)."""
     ids = _apply(select(Case.id).where(readable_cases(actor)), f, now or utcnow())  # type: ignore[arg-type]
+    order = order_by(sort) if sort else [Case.received_at, Case.id]
     q = (
         select(*_SELECT)
         .join(Category, Category.code == Case.category_code)
         .outerjoin(Department, Department.id == Case.department_id)
         .where(Case.id.in_(ids.scalar_subquery()))
-        .order_by(Case.received_at, Case.id)
+        .order_by(*order)
     )
     zone = ZoneInfo(get_settings().timezone)
     out = []
@@ -123,7 +130,7 @@ def csv_chunks(rows: Sequence[tuple[Any, ...]], chunk: int = 2000) -> Iterator[b
         yield buf.getvalue().encode("utf-8")
 
 
-def xlsx_bytes(rows: Sequence[tuple[Any, ...]], max_rows: int) -> bytes:
+def xlsx_bytes(rows: Sequence[tuple[Any, ...]], max_rows: int, *, title: str = "案卷") -> bytes:
     if len(rows) > max_rows:
         raise InvalidInput(
             f"共有 {len(rows)} 件案卷，超过 Excel 导出上限 {max_rows} 件。请缩小筛选范围（如按时间、街道），"
@@ -131,13 +138,39 @@ def xlsx_bytes(rows: Sequence[tuple[Any, ...]], max_rows: int) -> bytes:
             rows=len(rows),
             max_rows=max_rows,
         )
+    return table_xlsx(title, [h for _, h in COLUMNS], rows, widths=CASE_WIDTHS)
+
+
+# Column widths (characters) of the case sheet, in ``COLUMNS`` order.
+CASE_WIDTHS = (20, 9, 14, 9, 9, 6, 11, 14, 16, 11, 18, 28, 40, 19, 19, 19, 19, 19, 19, 10, 9, 6)
+
+
+def table_xlsx(
+    title: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    widths: Sequence[int] = (),
+) -> bytes:
+    """One sheet: a bold header row, frozen, with a filter; the rows as they are (text always as text,
+    never a formula). Written in openpyxl's write-only mode, so memory stays flat for a long list."""
     from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("案卷")
-    ws.append(cells.write_only_row(ws, [h for _, h in COLUMNS]))
+    ws = wb.create_sheet(cells.xlsx_text(title)[:31] or "Sheet1")
+    for i, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+    ws.freeze_panes = "A2"
+    if headers:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    head = cells.write_only_row(ws, [str(h) for h in headers])  # text: all string cells
+    for cell in head:
+        cell.font = Font(bold=True)
+    ws.append(head)
     for r in rows:
-        ws.append(cells.write_only_row(ws, r))
+        ws.append(cells.write_only_row(ws, list(r)))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

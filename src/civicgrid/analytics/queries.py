@@ -20,14 +20,17 @@ import h3
 
 from civicgrid.analytics import rollup
 from civicgrid.analytics.spikes import BASELINE_WEEKS, detect_spikes
-from civicgrid.cases import states
+from civicgrid.cases import disposal, states
 from civicgrid.cases.states import sql_list
 from civicgrid.settings import get_settings
 
 PERIODS: dict[str, int] = {"week": 7, "month": 30, "quarter": 90, "year": 365}
 PERIOD_LABELS = {"week": "近 7 天", "month": "近 30 天", "quarter": "近 90 天", "year": "近 365 天"}
 FINAL = sql_list(states.FINAL)
-IN_DISPOSAL = sql_list(states.OPEN_REGISTERED)
+# 处置 time and judging moment of ``cases.disposal`` over the facts' columns.
+_DISP = disposal.sql_disposed_at("state", "dispatched_at", "feedback_at", "closed_at")
+_JUDGED = disposal.sql_judged_at("due_at", _DISP, "dispatched_at")
+JUDGED_KEYS = ("due", "disposed", "disposed_on_time", "overdue_open")
 MEASURES = """
     count(*) AS received,
     count(registered_at) AS registered,
@@ -66,20 +69,56 @@ def _window(start: datetime, end: datetime, offset_s: int) -> tuple[str, list[An
     )
 
 
-def _rates(row: Mapping[str, Any]) -> dict[str, Any]:
-    """Counts and the SPEC §7 ratios that follow from them (None when the denominator is 0)."""
+def _rates(row: Mapping[str, Any], judged: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Counts and the SPEC §7 ratios that follow from them (None when the denominator is 0).
+
+    Flow counts are by received day; 应处置 / 处置 / 按期处置 / 超时未处置 are those of ``cases.disposal``
+    over the cases judged in the period (``judged``), so 按期处置率 is the cockpit's and the evaluation's."""
     out: dict[str, Any] = {k: int(row[k]) for k in COUNT_KEYS}
+    out |= {k: int((judged or {}).get(k) or 0) for k in JUDGED_KEYS}
 
     def ratio(num: str, den: str) -> float | None:
         return round(out[num] / out[den], 4) if out[den] else None
 
-    out["disposal_rate"] = ratio("disposed", "dispatched")
-    out["on_time_disposal_rate"] = ratio("disposed_on_time", "dispatched")
+    out["disposal_rate"] = ratio("disposed", "due")
+    out["on_time_disposal_rate"] = ratio("disposed_on_time", "due")
     out["close_rate"] = ratio("closed", "dispatched")
     out["on_time_close_rate"] = ratio("closed_on_time", "closed")
     out["rework_rate"] = ratio("rework", "disposed")
     out["satisfaction_rate"] = ratio("satisfied", "rated")
     out["avg_disposal_wmin"] = round(row["wmin_sum"] / row["wmin_n"], 1) if row["wmin_n"] else None
+    return out
+
+
+def _judged_rows(
+    con: duckdb.DuckDBPyConnection, start: datetime, cut: datetime, group: str, sets: str
+) -> list[dict[str, Any]]:
+    """应处置 and its parts for the cases judged in ``[start, cut)``, grouped by ``sets`` (GROUPING SETS).
+
+    A case judged at or after ``start`` is due at or after it (its judging moment is the earlier of its due
+    and disposal times), which prunes the scan."""
+    lo, hi = (f"TIMESTAMPTZ '{t.astimezone(UTC).isoformat()}'" for t in (start, cut))
+    flags = disposal.sql_flags("j", "disp", "due_at", "held", lo, hi)
+    sums = ", ".join(f"count(*) FILTER (WHERE {flags[k]}) AS {k}" for k in JUDGED_KEYS)
+    sql = (
+        f"SELECT {group}, {sums} FROM (SELECT *, {_DISP} AS disp, {_JUDGED} AS j FROM facts "
+        f"WHERE due_at >= {lo} AND received_at < {hi} AND dispatched_at IS NOT NULL) "
+        f"WHERE {flags['due']} GROUP BY GROUPING SETS ({sets})"
+    )
+    return _dicts(con.execute(sql))
+
+
+def _judged_by_dim(
+    con: duckdb.DuckDBPyConnection, start: datetime, cut: datetime
+) -> dict[tuple[str, Any], Any]:
+    """(dimension, key) → judged counts; the district total under ('total', None)."""
+    dims = ", ".join(DIMENSIONS)
+    sets = ", ".join(f"({d})" for d in DIMENSIONS) + ", ()"
+    out: dict[tuple[str, Any], Any] = {}
+    for r in _judged_rows(con, start, cut, f"{dims}, GROUPING({dims}) AS gid", sets):
+        missing = [d for i, d in enumerate(DIMENSIONS) if not (r["gid"] >> (len(DIMENSIONS) - 1 - i)) & 1]
+        key = ("total", None) if not missing else (missing[0], r[missing[0]])
+        out[key] = r
     return out
 
 
@@ -127,14 +166,19 @@ def dashboard(
             [(first - _EPOCH).days, (today - _EPOCH).days],
         )
     )
+    start = _local_midnight(first, off)
+    judged = _judged_by_dim(con, start, now)
+    zero = {k: 0 for k in rollup.MEASURE_NAMES}
     totals: dict[str, Any] = {}
     breakdown: dict[str, list[dict[str, Any]]] = {d: [] for d in DIMENSIONS}
     for r in rows:
         if r["dim"] == "total":
-            totals = _rates(r)
+            totals = _rates(r, judged.get(("total", None)))
         else:
-            breakdown[r["dim"]].append({"code": r["key"], **_rates(r)})
-    start = _local_midnight(first, off)
+            breakdown[r["dim"]].append({"code": r["key"], **_rates(r, judged.get((r["dim"], r["key"])))})
+    for dim, key in judged:  # units with cases judged in the period but none received in it
+        if dim not in ("total", "grid_code") and key not in {x["code"] for x in breakdown[dim]}:
+            breakdown[dim].append({"code": key, **_rates(zero, judged[(dim, key)])})
     where, params = _window(start, now, off)
     grid_rows = _dicts(
         con.execute(
@@ -143,7 +187,9 @@ def dashboard(
             params,
         )
     )
-    breakdown["grid_code"] = [{"code": r["grid_code"], **_rates(r)} for r in grid_rows]
+    breakdown["grid_code"] = [
+        {"code": r["grid_code"], **_rates(r, judged.get(("grid_code", r["grid_code"])))} for r in grid_rows
+    ]
     for dim, items in breakdown.items():
         items.sort(key=lambda x: (-x["received"], str(x["code"])))
         if dim == "community_code":
@@ -154,7 +200,7 @@ def dashboard(
         "period_label": PERIOD_LABELS[period],
         "from": start.isoformat(),
         "to": now.isoformat(),
-        "totals": totals or _rates({k: 0 for k in COUNT_KEYS} | {"wmin_sum": 0, "wmin_n": 0}),
+        "totals": totals or _rates(zero, judged.get(("total", None))),
         "by_category": breakdown["category_code"],
         "by_source": breakdown["source"],
         "by_street": breakdown["street_code"],
@@ -162,7 +208,7 @@ def dashboard(
         "by_grid": breakdown["grid_code"],
         "departments": _departments(breakdown["department_code"], open_now["by_department"]),
         "open_now": open_now,
-        "trend": _trends_from(con, daily_sql, today),
+        "trend": _trends_from(con, daily_sql, today, now, off),
     }
 
 
@@ -189,7 +235,7 @@ def _open_from(con: duckdb.DuckDBPyConnection, open_sql: str, now: datetime) -> 
         con.execute(
             f"""SELECT department_code, street_code, GROUPING(department_code, street_code) AS gid,
                 count(*) AS open,
-                count(*) FILTER (WHERE state IN {IN_DISPOSAL} AND due_at < ? AND NOT held) AS overdue,
+                count(*) FILTER (WHERE {disposal.sql_overdue_now("state", "due_at", "held", "?")}) AS overdue,
                 count(*) FILTER (WHERE held) AS held
             FROM ({open_sql})
             GROUP BY GROUPING SETS ((department_code), (street_code), ())""",
@@ -221,13 +267,15 @@ def _open_from(con: duckdb.DuckDBPyConnection, open_sql: str, now: datetime) -> 
 def trends(con: duckdb.DuckDBPyConnection, *, now: datetime) -> dict[str, Any]:
     """Daily (30), weekly (12, from Monday) and monthly (12) series by local received date."""
     off = _offset_s(now)
-    return _trends_from(con, _sources(con, off)[0], _today(now, off))
+    return _trends_from(con, _sources(con, off)[0], _today(now, off), now, off)
 
 
 def _trends_from(
     con: duckdb.DuckDBPyConnection,
     daily_sql: str,
     today: date,
+    now: datetime,
+    off: int,
     days: int = 30,
     weeks: int = 12,
     months: int = 12,
@@ -243,11 +291,17 @@ def _trends_from(
     week_keys = [monday - timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
     first = min(month_keys[0], day_keys[0], week_keys[0])
     rows = con.execute(
-        f"""SELECT d, sum(received), sum(closed), sum(closed_on_time), sum(disposed), sum(disposed_on_time)
+        f"""SELECT d, sum(received), sum(closed), sum(closed_on_time)
         FROM ({daily_sql}) WHERE dim = 'total' AND d >= ? AND d <= ? GROUP BY d""",
         [(first - _EPOCH).days, (today - _EPOCH).days],
     ).fetchall()
-    per_day = {_EPOCH + timedelta(days=int(r[0])): r[1:] for r in rows}
+    per_day = {_EPOCH + timedelta(days=int(r[0])): (*r[1:], 0, 0) for r in rows}
+    # 按期处置率 by the day the cases were judged (cases.disposal), never by received day
+    jday = f"CAST((epoch(j)::BIGINT + {int(off)}) // 86400 AS INTEGER)"
+    for r in _judged_rows(con, _local_midnight(first, off), now, f"{jday} AS jd", f"({jday})"):
+        day = _EPOCH + timedelta(days=int(r["jd"]))
+        rec, clo, clo_ok, *_ = per_day.get(day, (0, 0, 0, 0, 0))
+        per_day[day] = (rec, clo, clo_ok, r["due"], r["disposed_on_time"])
 
     def bucket(keys: list[date], key_of: Any) -> list[dict[str, Any]]:
         acc: dict[date, list[int]] = {k: [0, 0, 0, 0, 0] for k in keys}
@@ -257,16 +311,16 @@ def _trends_from(
                 acc[k] = [a + int(b) for a, b in zip(acc[k], vals, strict=True)]
         out = []
         for k in keys:
-            rec, clo, clo_ok, dis, dis_ok = acc[k]
+            rec, clo, clo_ok, due, dis_ok = acc[k]
             out.append(
                 {
                     "start": k.isoformat(),
                     "received": rec,
                     "closed": clo,
                     "closed_on_time": clo_ok,
-                    "disposed": dis,
+                    "due": due,
                     "disposed_on_time": dis_ok,
-                    "sla_compliance": round(dis_ok / dis, 4) if dis else None,
+                    "sla_compliance": round(dis_ok / due, 4) if due else None,
                 }
             )
         return out

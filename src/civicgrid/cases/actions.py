@@ -19,6 +19,11 @@ class ActionData(BaseModel):
     attachment_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
         default_factory=list, max_length=20, description="已上传照片的编号"
     )
+    public: bool = Field(
+        default=False,
+        description="备注是否公开：true 在公众查询页和 Open311 中显示；默认 false（内部）。"
+        "市民本人的意见总是公开",
+    )
 
 
 class NoteRequired(ActionData):

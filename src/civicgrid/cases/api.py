@@ -5,15 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Body, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from civicgrid import idempotency, jsonbody, validation
-from civicgrid.cases import present, repository, sources, tracking
+from civicgrid.cases import batch, present, repository, sources, tracking
 from civicgrid.cases.attachments import owns_upload
 from civicgrid.cases.intake import ReportIn, report
-from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CasePage, ReportBody, ReportOut, TrackOut
+from civicgrid.cases.schemas import (
+    AttachmentOut,
+    BatchBody,
+    BatchItemOut,
+    BatchOut,
+    CaseDetail,
+    CasePage,
+    ReportBody,
+    ReportOut,
+    TrackOut,
+)
 from civicgrid.cases.states import STATE_LABELS, State
 from civicgrid.cases.transition import transition
 from civicgrid.deps import DbSession, RowId, run_write
@@ -196,6 +206,20 @@ def list_cases(
     received_to: SaneDateTime | None = None,
     overdue: bool | None = None,
     number: str | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=100,
+            description="搜索：案卷号的一部分、地址或问题描述中的文字（2 个字起），或完整的报告人电话",
+        ),
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(
+            pattern="^-?(received|due)$", description="排序：received 上报时间、due 剩余时限；前加 - 为倒序"
+        ),
+    ] = "-received",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CasePage:
@@ -211,15 +235,16 @@ def list_cases(
         received_to=received_to,
         overdue=overdue,
         number=number,
+        text=q,
     )
-    rows, total = repository.list_cases(session, actor, f, page=page, page_size=page_size)
+    rows, total = repository.list_cases(session, actor, f, page=page, page_size=page_size, sort=sort)
     names = present.names(session)
     return CasePage(
         total=total, page=page, page_size=page_size, items=[present.case_out(c, actor, names) for c in rows]
     )
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail, summary="案卷详情（含流转记录）")
+@router.get("/cases/{case_id:int}", response_model=CaseDetail, summary="案卷详情（含流转记录）")
 def get_case(case_id: RowId, session: DbSession, actor: CurrentUser) -> CaseDetail:
     case = repository.get_case(session, actor, case_id, with_events=True)
     return present.case_detail(case, actor, present.names(session))
@@ -238,6 +263,56 @@ def act(
     transition(session, case, action, actor, body or {})
     # The actor was allowed to act; show them the result even if it left their scope (a handler's 回退).
     return present.case_detail(repository.load_full(session, case_id), actor, present.names(session))
+
+
+@router.post("/cases/batch", response_model=BatchOut, summary="批量签收 / 派遣 / 结案（逐件给出结果）")
+def act_batch(
+    body: BatchBody,
+    session: DbSession,
+    actor: CurrentUser,
+    idempotency_key: Annotated[str | None, Header(description="重试时带相同的键，不会重复执行")] = None,
+) -> Any:
+    """Each case is acted on in its own savepoint: a refused case (with its reason as problem details)
+    leaves nothing written and does not undo the others. The answer is 200 with one result per case."""
+    digest = idempotency.json_digest(body.model_dump(mode="json"))
+    scope = idempotency.scope_of("cases-batch", f"user:{actor.user_id}", digest)
+    if idempotency_key:
+        idempotency_key = idempotency.check_key(idempotency_key)
+        earlier = idempotency.claim(session, scope, idempotency_key, digest)
+        if earlier is not None:
+            return JSONResponse(
+                idempotency.answer(earlier),
+                status_code=earlier.status,
+                headers={"Idempotent-Replayed": "true"},
+            )
+    result = batch.run_batch(session, actor, body.action, body.ids, body.data)
+    out = BatchOut(
+        action=result.action,
+        action_label=result.label,
+        succeeded=result.succeeded,
+        refused=result.refused,
+        results=[
+            BatchItemOut(
+                id=i.case_id,
+                number=i.number,
+                ok=i.ok,
+                state=i.state,
+                state_label=i.state_label or None,
+                problem=None
+                if i.ok
+                else {
+                    "type": f"urn:civicgrid:problem:{i.code}",
+                    "title": i.title,
+                    "status": i.status,
+                    "detail": i.message,
+                },
+            )
+            for i in result.items
+        ],
+    )
+    if idempotency_key:
+        idempotency.remember(session, scope, idempotency_key, 200, out.model_dump(mode="json"))
+    return out
 
 
 REVEAL_ROLES = frozenset({"operator", "shift_lead", "dispatcher"})
@@ -308,7 +383,7 @@ def track(
                 "action": e.action,
                 "label": present.ACTION_LABELS.get(e.action, e.action),
                 "state_label": STATE_LABELS[e.to_state],
-                "note": e.note if e.action in {"feedback", "close", "void"} else "",
+                "note": present.public_note(e),
                 "created_at": e.created_at,
             }
             for e in case.events

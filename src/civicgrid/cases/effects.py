@@ -291,11 +291,11 @@ SWEEP_LEVELS = {"warning": 1, "overdue": 2}
 
 
 def supervise(c: Ctx) -> State:
-    """督办 by a leader, or by the SLA sweeper at 黄灯 (warning) / 红灯 (overdue) — once per case, level and
-    due time."""
+    """督办 by a leader (level ``leader``), or the SLA sweeper's 预警 at 黄灯 (warning) / 红灯 (overdue) —
+    once per case, level and due time."""
     case, level = c.case, c.data.level
     if level != "leader" and c.role != "system":
-        raise InvalidInput("预警与超期督办由系统自动发出")
+        raise InvalidInput("黄灯、红灯预警由系统自动发出")
     dedupe = (
         f"{case.id}:{level}:{case.due_at.isoformat() if case.due_at else ''}" if level != "leader" else None
     )

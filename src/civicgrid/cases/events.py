@@ -17,8 +17,10 @@ CHAIN = "case_events"
 
 
 def event_payload(ev: CaseEvent) -> dict[str, Any]:
-    """The fields an event's hash covers (everything a reader of the timeline relies on)."""
-    return {
+    """The fields an event's hash covers (everything a reader of the timeline relies on). ``public`` is
+    covered only when true, so the links of events written before it existed (all internal) stay valid and
+    turning a note public — or back — breaks the link either way."""
+    payload = {
         "case_id": ev.case_id,
         "action": ev.action,
         "actor_user_id": ev.actor_user_id,
@@ -30,6 +32,14 @@ def event_payload(ev: CaseEvent) -> dict[str, Any]:
         "attachment_ids": list(ev.attachment_ids or []),
         "created_at": ev.created_at.isoformat(),
     }
+    if ev.public:
+        payload["public"] = True
+    return payload
+
+
+def public_note(ev: CaseEvent) -> str:
+    """The note of ``ev`` as the public sees it (tracking page, Open311): its text if 公开, else nothing."""
+    return ev.note if ev.public else ""
 
 
 def append_event(
@@ -45,7 +55,9 @@ def append_event(
     note: str = "",
     data: dict[str, Any] | None = None,
     attachment_ids: Sequence[int] = (),
+    public: bool = False,
 ) -> CaseEvent:
+    """Append an event; ``public`` makes its note visible on the public tracking page and in Open311."""
     if case.id is None:
         session.flush()
     ev = CaseEvent(
@@ -60,6 +72,7 @@ def append_event(
         data=data or {},
         attachment_ids=list(attachment_ids),
         created_at=now,
+        public=public,
     )
     link_row(session, CHAIN, ev, event_payload(ev))
     session.add(ev)

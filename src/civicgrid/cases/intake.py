@@ -138,7 +138,7 @@ def report(
     )
     session.add(case)
     session.flush()
-    attach(photos, case.id)
+    attach(photos, case.id, "report")
     role = sorted(reporter.roles)[0] if reporter.roles else "citizen"
     append_event(
         session,
@@ -157,6 +157,7 @@ def report(
             "address_confidence": address_confidence,
         },
         attachment_ids=data.attachment_ids,
+        public=True,  # its note is the channel's name, written by the system
     )
     if rapid:
         from civicgrid.cases.rapid import respond

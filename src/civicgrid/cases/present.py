@@ -8,8 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicgrid.cases.attachments import step_label
+from civicgrid.cases.events import public_note as public_note
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CaseOut, EventOut
-from civicgrid.cases.states import ACTION_LABELS, DISPOSAL_CLOCK, STATE_LABELS
+from civicgrid.cases.states import ACTION_LABELS as ACTION_LABELS
+from civicgrid.cases.states import DISPOSAL_CLOCK, STATE_LABELS, event_label
 from civicgrid.cases.transition import allowed_actions
 from civicgrid.models import Attachment, Case, CaseEvent, Category, Department, utcnow
 from civicgrid.org.roles import Principal
@@ -71,6 +74,8 @@ def attachment_out(att: Attachment) -> AttachmentOut:
         height=att.height,
         url=f"/api/v1/attachments/{att.id}",
         thumb_url=f"/api/v1/attachments/{att.id}/thumb",
+        step=att.step,
+        step_label=step_label(att.step) if att.case_id is not None else "",
     )
 
 
@@ -103,7 +108,7 @@ def event_out(ev: CaseEvent) -> EventOut:
     return EventOut(
         id=ev.id,
         action=ev.action,
-        action_label=ACTION_LABELS.get(ev.action, ev.action),
+        action_label=event_label(ev.action, ev.data),
         actor=ev.actor_label,
         actor_role=ev.actor_role,
         from_state=ev.from_state,
@@ -112,6 +117,7 @@ def event_out(ev: CaseEvent) -> EventOut:
         data=ev.data,
         attachment_ids=list(ev.attachment_ids or []),
         created_at=ev.created_at,
+        public=ev.public,
     )
 
 

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, null, select
+from sqlalchemy import case as sql_case
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
 
+from civicgrid.cases import disposal, search
 from civicgrid.cases.scope import readable_cases
-from civicgrid.cases.states import OPEN_REGISTERED
-from civicgrid.errors import NotFound, NotYourCase
+from civicgrid.cases.states import FINAL, State
+from civicgrid.errors import InvalidInput, NotFound, NotYourCase
 from civicgrid.models import Case, Department, utcnow
+from civicgrid.models.base import UTCDateTime
 from civicgrid.org.roles import Principal
+from civicgrid.sla.deadlines import REGISTER_DISPATCH_OTHER, REGISTER_DISPATCH_URGENT
+
+URGENT_ACCEPT_MIN = int(REGISTER_DISPATCH_URGENT.amount)  # both natural minutes ("min")
+OTHER_ACCEPT_MIN = int(REGISTER_DISPATCH_OTHER.amount)
 
 
 @dataclass
@@ -28,6 +39,7 @@ class CaseFilter:
     received_to: datetime | None = None
     overdue: bool | None = None
     number: str | None = None
+    text: str | None = None  # search: part of number/address/description, or a whole phone (cases/search.py)
 
 
 def _apply(q: Select[Case], f: CaseFilter, now: datetime) -> Select[Case]:
@@ -53,29 +65,85 @@ def _apply(q: Select[Case], f: CaseFilter, now: datetime) -> Select[Case]:
         q = q.where(Case.received_at < f.received_to)
     if f.number:
         q = q.where(Case.number == f.number)
-    if f.overdue is True:
-        q = q.where(
-            Case.state.in_([s.value for s in OPEN_REGISTERED]), Case.due_at < now, Case.held.is_(False)
-        )
+    if f.text:
+        q = q.where(search.matches(f.text))
+    if f.overdue is True:  # 当前超期: the one definition (cases/disposal.py), as the leader's tile counts it
+        q = q.where(disposal.sa_overdue_now(now))
     elif f.overdue is False:
-        q = q.where(
-            (Case.due_at.is_(None))
-            | (Case.due_at >= now)
-            | Case.state.not_in([s.value for s in OPEN_REGISTERED])
-        )
+        q = q.where(~disposal.sa_overdue_now(now))
     return q
 
 
 def list_cases(
-    session: Session, actor: Principal, f: CaseFilter, *, page: int = 1, page_size: int = 50
+    session: Session,
+    actor: Principal,
+    f: CaseFilter,
+    *,
+    page: int = 1,
+    page_size: int = 50,
+    sort: str = "-received",
 ) -> tuple[list[Case], int]:
+    """One page of the cases ``actor`` may read that match ``f``, and how many match in all.
+    ``sort``: a key of ``SORTS``, ``-`` first for descending (the default: newest received first)."""
     now = utcnow()
     base = _apply(select(Case).where(readable_cases(actor)), f, now)
     total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
     rows = session.scalars(
-        base.order_by(Case.received_at.desc(), Case.id.desc()).offset((page - 1) * page_size).limit(page_size)
+        base.order_by(*order_by(sort)).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return list(rows), int(total)
+
+
+def order_by(sort: str) -> list[Any]:
+    key, descending = sort.removeprefix("-"), sort.startswith("-")
+    if key not in SORTS:
+        raise InvalidInput(f"未知的排序：{sort}（可用：{'、'.join(SORTS)}）")
+    col = SORTS[key]()
+    first = col.desc() if descending else col.asc()
+    return [first.nulls_last(), Case.id.desc() if descending else Case.id.asc()]
+
+
+def deadline() -> ColumnElement[datetime]:
+    """The deadline that matters now, in SQL (``web.lookups.stage_due`` plus the 待受理 one): disposal due
+    once dispatched, else the current stage's due; for a case not yet accepted, its 立案派遣 limit from
+    receipt (``sla.deadlines.register_dispatch_due``, natural minutes); none once the case is final."""
+    accept_minutes = sql_case((Case.urgent.is_(True), URGENT_ACCEPT_MIN), else_=OTHER_ACCEPT_MIN)
+    return sql_case(
+        (Case.state.in_([s.value for s in FINAL]), null()),
+        (and_(Case.due_at.is_not(None), Case.dispatched_at.is_not(None)), Case.due_at),
+        (Case.stage_due_at.is_not(None), Case.stage_due_at),
+        (Case.state == State.received.value, PlusMinutes(Case.received_at, accept_minutes)),
+        else_=null(),
+    )
+
+
+class PlusMinutes(ColumnElement[datetime]):
+    """``when`` plus a number of minutes, in each backend's date arithmetic."""
+
+    type = UTCDateTime()
+    inherit_cache = False
+
+    def __init__(self, when: Any, minutes: Any) -> None:
+        self.when, self.minutes = when, minutes
+
+
+@compiles(PlusMinutes, "sqlite")
+def _plus_minutes_sqlite(element: PlusMinutes, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps UTC as text 'YYYY-MM-DD HH:MM:SS.ffffff'; this yields the same shape (to the millisecond).
+    when, minutes = compiler.process(element.when, **kw), compiler.process(element.minutes, **kw)
+    return f"strftime('%Y-%m-%d %H:%M:%f', {when}, '+' || ({minutes}) || ' minutes')"
+
+
+@compiles(PlusMinutes)
+def _plus_minutes_default(element: PlusMinutes, compiler: SQLCompiler, **kw: Any) -> str:
+    when, minutes = compiler.process(element.when, **kw), compiler.process(element.minutes, **kw)
+    return f"({when} + make_interval(mins => {minutes}))"
+
+
+SORTS: dict[str, Callable[[], Any]] = {  # key → a column or SQL expression
+    "received": lambda: Case.received_at,
+    "due": deadline,
+}
 
 
 def get_case(session: Session, actor: Principal, case_id: int, *, with_events: bool = False) -> Case:
@@ -118,3 +186,37 @@ def load_full(session: Session, case_id: int) -> Case:
 def is_readable(session: Session, actor: Principal, case_id: int) -> bool:
     """Can ``actor`` still read the case (after an action that may have moved it out of their reach)?"""
     return session.scalar(select(Case.id).where(Case.id == case_id, readable_cases(actor))) is not None
+
+
+MAP_POINT_COLUMNS = (
+    Case.id,
+    Case.number,
+    Case.state,
+    Case.category_code,
+    Case.lng,
+    Case.lat,
+    Case.due_at,
+    Case.stage_due_at,
+    Case.dispatched_at,
+    Case.held,
+    Case.received_at,  # with urgent: a 待受理 case's light (web.views_center.row_light)
+    Case.urgent,
+)
+
+
+def matching_points(
+    session: Session, actor: Principal, f: CaseFilter, *, limit: int = 5000
+) -> tuple[list[Case], int]:
+    """Every case matching a list's filter (the same scope and filter as ``list_cases``), newest first, up to
+    ``limit``, with only the columns a map point needs loaded; and how many match in all."""
+    from sqlalchemy.orm import load_only
+
+    now = utcnow()
+    base = _apply(select(Case).where(readable_cases(actor)), f, now)
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    rows = session.scalars(
+        base.options(load_only(*MAP_POINT_COLUMNS, raiseload=True))
+        .order_by(Case.received_at.desc(), Case.id.desc())
+        .limit(limit)
+    ).all()
+    return list(rows), int(total)

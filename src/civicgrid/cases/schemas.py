@@ -68,6 +68,7 @@ class EventOut(BaseModel):
     data: dict[str, Any]
     attachment_ids: list[int]
     created_at: datetime
+    public: bool = Field(default=False, description="备注是否公开（公众查询页可见）；否则为内部备注")
 
 
 class AttachmentOut(BaseModel):
@@ -78,6 +79,8 @@ class AttachmentOut(BaseModel):
     height: int | None
     url: str
     thumb_url: str
+    step: str | None = Field(default=None, description="添加照片的环节（操作名，如 report、feedback）")
+    step_label: str = Field(default="", description="环节名称，如 上报、处置")
     upload_token: str | None = Field(
         default=None,
         description="上传凭证（匿名上传时返回一次）：上报时放入 upload_tokens；查看尚未上报的照片时"
@@ -165,3 +168,38 @@ class TrackOut(BaseModel):
     rating: int | None
     timeline: list[dict[str, Any]]
     photos: list[AttachmentOut]
+
+
+# --- Batch actions (cases/batch.py) -------------------------------------------------------------------------
+
+
+class BatchBody(BaseModel):
+    action: str = Field(
+        pattern="^(sign|dispatch|close)$", description="批量操作：sign 签收、dispatch 派遣、close 结案"
+    )
+    ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(
+        min_length=1, max_length=100, description="案卷编号（id），最多 100 件"
+    )
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description='操作参数，对每件案卷相同，如 {"department_code": "HW"}；派遣不填部门时按派遣规则',
+    )
+
+
+class BatchItemOut(BaseModel):
+    id: int
+    number: str | None = Field(description="案卷号（无权查看的案卷不显示）")
+    ok: bool
+    state: str | None = None
+    state_label: str | None = None
+    problem: dict[str, Any] | None = Field(
+        default=None, description="未成功的原因（RFC 9457 problem details）"
+    )
+
+
+class BatchOut(BaseModel):
+    action: str
+    action_label: str
+    succeeded: int
+    refused: int
+    results: list[BatchItemOut]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from civicgrid.workflow.engine import Rule, rule
 
@@ -94,5 +95,16 @@ RULES: dict[str, Rule] = {
 ACTION_LABELS: dict[str, str] = {"report": "上报", "merge_in": "并入重复上报", "unmerge_out": "撤出并案"} | {
     a: r.label for a, r in RULES.items()
 }
+
+# A supervise event is 督办 only when a leader supervises; the SLA sweeper's automatic ones are 预警.
+SUPERVISE_LABELS: dict[str, str] = {"leader": "督办", "warning": "黄灯预警", "overdue": "红灯预警"}
+
+
+def event_label(action: str, data: dict[str, Any] | None = None) -> str:
+    """The label of an event on a timeline: ``ACTION_LABELS``, with the sweeper's supervise events as 预警."""
+    if action == "supervise" and data and data.get("level") in SUPERVISE_LABELS:
+        return SUPERVISE_LABELS[str(data["level"])]
+    return ACTION_LABELS.get(action, action)
+
 
 CLOSE_TYPE_LABELS = {"normal": "正常结案", "overdue": "超时结案", "special": "特殊结案"}

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from civicgrid.cases.actions import ACTION_DATA, ActionData
-from civicgrid.cases.attachments import attach, claim_attachments
+from civicgrid.cases.attachments import attach, claim_attachments, label_step
 from civicgrid.cases.effects import EFFECTS, Ctx, Effect
 from civicgrid.cases.events import append_event
 from civicgrid.cases.guards import GUARDS
@@ -23,6 +23,10 @@ from civicgrid.cases.states import RULES, STATE_LABELS
 from civicgrid.models import Case, CaseEvent
 from civicgrid.org.roles import Principal
 from civicgrid.workflow import engine
+
+# Whose words are public whatever they ask: a citizen's own (a rating's comment). Staff notes are internal
+# unless the action's data says ``public``.
+PUBLIC_ROLES = frozenset({"citizen"})
 
 
 def _effect(fn: Effect) -> Callable[[engine.Ctx[Case]], str]:
@@ -54,6 +58,7 @@ def _record(
     payload: ActionData,
     extra: dict[str, Any],
 ) -> CaseEvent:
+    label_step(session, payload.attachment_ids, action)
     return append_event(
         session,
         case,
@@ -66,6 +71,7 @@ def _record(
         note=payload.note,
         data=extra,
         attachment_ids=payload.attachment_ids,
+        public=payload.public or role in PUBLIC_ROLES,
     )
 
 

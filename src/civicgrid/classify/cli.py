@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from civicgrid.classify.model import Classifier, Prediction
+if TYPE_CHECKING:  # the model pulls in scikit-learn: imported only by the commands that classify
+    from rich.table import Table
+
+    from civicgrid.classify.model import Prediction
 
 
 def _read_texts(texts: list[str] | None, file: Path | None) -> list[str]:
@@ -53,6 +54,8 @@ def prediction_json(prediction: Prediction) -> str:
 
 
 def _table(predictions: list[Prediction]) -> Table:
+    from rich.table import Table
+
     table = Table(title="事部件分类结果")
     table.add_column("序号", justify="right")
     table.add_column("文本", overflow="fold", max_width=40)
@@ -75,6 +78,10 @@ def classify(
     json_out: Annotated[bool, typer.Option("--json", help="每条文本输出一行 JSON")] = False,
 ) -> None:
     """按事件/部件类别为文本分类（给出前三个候选及置信度）。"""
+    from rich.console import Console
+
+    from civicgrid.classify.model import Classifier
+
     items = _read_texts(texts, file)
     predictions = Classifier.load().predict(items)
     if json_out:

@@ -13,6 +13,7 @@ from civicgrid.catalog.routing import STREET_OFFICE
 from civicgrid.catalog.service import load_reference_data
 from civicgrid.demo import people
 from civicgrid.demo.district import generate_demo_district
+from civicgrid.demo.landmarks import add_landmarks
 from civicgrid.geo.plan import DistrictPlan
 from civicgrid.geo.store import store_plan
 from civicgrid.models import Category, Department, RoutingRule
@@ -37,6 +38,7 @@ def build_district(session: Session, plan: DistrictPlan | None = None) -> tuple[
     plan = plan or generate_demo_district()
     n_depts, n_cats = load_reference_data(session)
     store_plan(session, plan)
+    add_landmarks(session, plan)  # the base map's schools, hospitals, parks (demo/landmarks.py)
     offices = []
     for street in plan.streets:
         office = Department(
@@ -126,5 +128,7 @@ def build_demo(
     from civicgrid.demo.history import generate_history
 
     plan, summary = build_district(session)
+    if progress:
+        progress(0, cases)  # the district stands; the history begins
     summary.cases = generate_history(session, plan, cases, progress=progress)
     return summary

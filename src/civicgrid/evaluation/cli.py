@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from civicgrid.console import err
 from civicgrid.errors import AppError
 from civicgrid.evaluation.catalog import INDICATOR_LABELS, RATIOS, UNIT_LABELS, UNITS
 from civicgrid.evaluation.period import HELP
@@ -45,7 +44,7 @@ AREA_TABLE = (
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]错误：[/red]{message}")
+    err.print(f"[red]错误：[/red]{message}")
     return typer.Exit(2)
 
 
@@ -116,9 +115,11 @@ def evaluate_cmd(
 
         assert out is not None
         out.write_bytes(evaluation_workbook(evaluation, UNIT_LABELS[unit]))
-        Console(stderr=True).print(f"已导出 {len(evaluation.rows)} 行到 {out}")
+        err.print(f"已导出 {len(evaluation.rows)} 行到 {out}")
         return
     keys = TABLE_INDICATORS.get(unit, AREA_TABLE)
+    from rich.table import Table
+
     table = Table(title=f"{p.label} {UNIT_LABELS[unit]}综合评价")
     for col in ("排名", "名称", "综合得分", "等级", *(INDICATOR_LABELS[k] for k in keys)):
         table.add_column(col, justify="left" if col == "名称" else "right")
@@ -130,6 +131,8 @@ def evaluate_cmd(
             r.grade or "—",
             *(_fmt(k, r.indicators.get(k)) for k in keys),
         )
+    from rich.console import Console
+
     console = Console()
     console.width = max(console.width, 140)
     console.print(table)
@@ -185,7 +188,7 @@ def monthly_cmd(
         filters={"period": p.key, "as_of": as_of, "facts": str(facts) if facts else None},
         rows=sum(len(section.rows) for section in report.sections.values()),
     )
-    Console(stderr=True).print(f"已生成 {p.label}月度考核通报：{out}")
+    err.print(f"已生成 {p.label}月度考核通报：{out}")
 
 
 def register(app: typer.Typer) -> None:

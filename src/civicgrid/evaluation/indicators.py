@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
+from civicgrid.cases import disposal as disposal_sql
 from civicgrid.cases import sources
-from civicgrid.cases.states import DISPOSAL_CLOCK, sql_list
 from civicgrid.errors import InvalidInput
 from civicgrid.evaluation.catalog import (
     ATTRIBUTIONS,
@@ -99,8 +99,9 @@ def _flags(s: int, c: int, limits: StageLimits) -> dict[str, str]:
         return f"({x} >= {s} AND {x} < {c})"
 
     sv, sc, lc = (round(v * _MIN) for v in (limits.send_verify, limits.send_check, limits.close))
-    due = f"({inp('ev')} AND NOT coalesce(held, FALSE))"
-    disposed = f"({due} AND disp IS NOT NULL AND disp < {c})"
+    disposal = disposal_sql.sql_flags("ev", "disp", "due", "held", str(s), str(c))
+    due = disposal["due"]
+    disposed = disposal["disposed"]
     closed = f"({due} AND cl IS NOT NULL AND cl < {c})"
     return {
         "insp_reports": f"(source = 'inspector' AND {inp('rcv')})",
@@ -121,11 +122,7 @@ def _flags(s: int, c: int, limits: StageLimits) -> dict[str, str]:
         "dispatched": inp("dp"),
         "dispatched_on_time": f"({inp('dp')} AND dp <= rd_due)",
         "dispatched_returned": f"({inp('dp')} AND coalesce(return_count, 0) > 0)",
-        "due": due,
-        "disposed": disposed,
-        "disposed_on_time": f"({disposed} AND disp <= due)",
-        "overdue": f"({due} AND NOT ({disposed} AND disp <= due))",
-        "overdue_open": f"({due} AND NOT {disposed})",
+        **{k: disposal[k] for k in disposal_sql.FLAGS},
         "should_close": due,
         "closed": closed,
         "closed_on_time": f"({closed} AND cl <= due)",
@@ -151,10 +148,9 @@ def _base_sql(relation: str, start: datetime, cut: datetime) -> str:
         coalesce(cdue0, cs + {check}) AS cdue,
         CASE WHEN vf IS NOT NULL THEN vf + (CASE WHEN urgent THEN {urgent} ELSE {other} END)
              ELSE coalesce(rdue, rcv + (CASE WHEN urgent THEN {urgent} ELSE {other} END)) END AS rd_due,
-        CASE WHEN dp IS NULL OR state IN {sql_list(DISPOSAL_CLOCK)} THEN NULL
-             ELSE coalesce(fb, cl) END AS disp
+        {disposal_sql.sql_disposed_at("state", "dp", "fb", "cl")} AS disp
       FROM t),
-    e AS (SELECT *, CASE WHEN dp IS NULL OR due IS NULL THEN NULL ELSE least(due, disp) END AS ev FROM b)"""
+    e AS (SELECT *, {disposal_sql.sql_judged_at("due", "disp", "dp")} AS ev FROM b)"""
 
 
 def relevant(start: datetime, cut: datetime) -> str:

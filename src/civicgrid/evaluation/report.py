@@ -16,12 +16,61 @@ import duckdb
 from civicgrid.evaluation.catalog import UNIT_LABELS
 from civicgrid.evaluation.indicators import epoch_us, relevant
 from civicgrid.evaluation.period import Period
-from civicgrid.evaluation.service import Evaluation, EvaluationRow, evaluate
+from civicgrid.evaluation.scores import VOLUME
+from civicgrid.evaluation.service import Evaluation, EvaluationRow, default_min_cases, evaluate
 from civicgrid.evaluation.weights import WeightsConfig, load_weights
 
 REPORT_UNITS = ("department", "street", "community", "inspector", "operator", "shift_lead", "dispatcher")
 RANKED_UNITS = ("department", "street")  # 红黑榜
 MONTH_TABLE = "_cg_report_facts"
+
+_AREA_INDICATORS = ("close_rate", "close_on_time_rate", "public_report_rate", "disposal_on_time_rate")
+# What applies to each unit kind (SPEC §7): its indicators, counts and stage durations — never another kind's.
+UNIT_INDICATORS: dict[str, tuple[str, ...]] = {
+    "department": (
+        "disposal_rate",
+        "disposal_on_time_rate",
+        "close_rate",
+        "close_on_time_rate",
+        "rework_rate",
+        "overdue_rate",
+        "satisfaction_rate",
+        "avg_disposal_wmin",
+    ),
+    "street": _AREA_INDICATORS,
+    "community": _AREA_INDICATORS,
+    "grid": _AREA_INDICATORS,
+    "inspector": ("effective_report_rate", "missed_rate", "verify_on_time_rate", "check_on_time_rate"),
+    "operator": ("verify_send_on_time_rate", "check_send_on_time_rate"),
+    "shift_lead": ("register_on_time_rate", "register_accuracy_rate", "lead_close_on_time_rate"),
+    "dispatcher": ("dispatch_on_time_rate", "dispatch_accuracy_rate"),
+}
+_AREA_COUNTS = ("registered", "should_close", "closed")
+UNIT_COUNTS: dict[str, tuple[str, ...]] = {
+    "department": ("registered", "due", "disposed", "closed"),
+    "street": _AREA_COUNTS,
+    "community": _AREA_COUNTS,
+    "grid": _AREA_COUNTS,
+    "inspector": ("insp_reports", "missed", "verified", "checked"),
+    "operator": ("verify_sent", "check_sent"),
+    "shift_lead": ("registered", "registered_voided", "closes"),
+    "dispatcher": ("dispatched", "dispatched_returned"),
+}
+UNIT_STAGES: dict[str, tuple[str, ...]] = {
+    "department": ("stage_sign", "stage_feedback"),
+    "inspector": ("stage_check",),
+    "shift_lead": ("stage_register", "stage_close"),
+    "dispatcher": ("stage_dispatch",),
+}
+
+
+def unit_columns(unit: str) -> tuple[list[str], list[str], list[str]]:
+    """The indicators, counts and stages shown for a unit kind (SPEC §7: only those that apply to it)."""
+    return (
+        list(UNIT_INDICATORS.get(unit, UNIT_INDICATORS["department"])),
+        list(UNIT_COUNTS.get(unit, UNIT_COUNTS["department"])),
+        list(UNIT_STAGES.get(unit, ())),
+    )
 
 
 @dataclass(frozen=True)
@@ -50,12 +99,26 @@ class UnitSection:
     label: str
     rows: list[RankedRow]
 
+    @property
+    def volume_label(self) -> str:
+        return VOLUME.get(self.unit, VOLUME["department"])[0]
+
+    @property
+    def ranked(self) -> list[RankedRow]:
+        """Units with a rank (enough cases and a score), best first."""
+        return [r for r in self.rows if r.row.rank is not None]
+
+    @property
+    def apart(self) -> list[RankedRow]:
+        """Units listed apart: too few cases (案件量不足，不参与排名) or no score at all."""
+        return [r for r in self.rows if r.row.rank is None]
+
     def top(self, n: int) -> list[RankedRow]:
-        return [r for r in self.rows if r.row.score is not None][:n]
+        return self.ranked[:n]
 
     def bottom(self, n: int) -> list[RankedRow]:
         """The worst ``n`` (worst first), never repeating a unit already in the top list."""
-        scored = [r for r in self.rows if r.row.score is not None]
+        scored = self.ranked
         rest = scored[min(n, len(scored)) :]
         return list(reversed(rest))[:n]
 
@@ -80,6 +143,7 @@ class MonthlyReport:
     sections: dict[str, UnitSection]
     recurring: list[Recurring]
     top_n: int = 3
+    min_cases: int = 1
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -133,8 +197,10 @@ def build_monthly(
     units: tuple[str, ...] = REPORT_UNITS,
     top_n: int = 3,
     recurring_min: int = 3,
+    min_cases: int | None = None,
 ) -> MonthlyReport:
     cfg = weights or load_weights()
+    minimum = min_cases if min_cases is not None else default_min_cases()
     moment = (as_of or datetime.now(UTC)).astimezone(UTC)
     previous = period.previous()
     # One scan of the facts: keep only the rows that can count in the previous or the current period.
@@ -148,8 +214,20 @@ def build_monthly(
     for unit in units:
         label = names(unit)
         cov = coverage if unit == "inspector" else None
-        now = evaluate(con, relation, period, unit, weights=cfg, as_of=moment, names=label, coverage=cov)
-        before = evaluate(con, relation, previous, unit, weights=cfg, as_of=moment, names=label, coverage=cov)
+        now, before = (
+            evaluate(
+                con,
+                relation,
+                p,
+                unit,
+                weights=cfg,
+                as_of=moment,
+                names=label,
+                coverage=cov,
+                min_cases=minimum,
+            )
+            for p in (period, previous)
+        )
         sections[unit] = UnitSection(unit, UNIT_LABELS[unit], _with_previous(now, before))
     district = evaluate(con, relation, period, "district", weights=cfg, as_of=moment).rows
     grid_names = names("grid")
@@ -159,7 +237,7 @@ def build_monthly(
         for g, k, n, a, b in recurring_locations(con, relation, period, minimum=recurring_min, as_of=moment)
     ]
     return MonthlyReport(
-        period, previous, moment, district[0] if district else None, sections, recurring, top_n
+        period, previous, moment, district[0] if district else None, sections, recurring, top_n, minimum
     )
 
 

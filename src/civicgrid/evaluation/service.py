@@ -19,7 +19,7 @@ from civicgrid.errors import InvalidInput
 from civicgrid.evaluation.catalog import COUNTS, INDICATOR_LABELS, STAGES, UNIT_LABELS
 from civicgrid.evaluation.indicators import compute
 from civicgrid.evaluation.period import Period
-from civicgrid.evaluation.scores import rank, score_unit
+from civicgrid.evaluation.scores import VOLUME, rank, score_unit
 from civicgrid.evaluation.weights import WeightsConfig, load_weights
 from civicgrid.sla.clock import WorkingClock
 
@@ -36,12 +36,16 @@ class EvaluationRow:
     counts: dict[str, int]
     indicators: dict[str, float | None]
     stages: dict[str, float | None]
+    volume: int = 0  # the case count of the minimum-volume rule (scores.VOLUME)
+    low_volume: bool = False  # under the minimum: listed apart, never ranked
 
     def to_json(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "name": self.name,
             "rank": self.rank,
+            "volume": self.volume,
+            "low_volume": self.low_volume,
             "score": self.score,
             "grade": self.grade,
             "indicators": {k: (None if v is None else round(v, 6)) for k, v in self.indicators.items()},
@@ -56,6 +60,7 @@ class Evaluation:
     unit: str
     as_of: datetime
     rows: list[EvaluationRow]
+    min_cases: int = 1
 
     def row(self, key: str) -> EvaluationRow:
         for r in self.rows:
@@ -77,6 +82,8 @@ class Evaluation:
                 "counts": COUNTS,
                 "stages": {k: v[0] for k, v in STAGES.items()},
             },
+            "min_cases": self.min_cases,
+            "volume_label": VOLUME.get(self.unit, VOLUME["department"])[0],
             "rows": [r.to_json() for r in self.rows],
         }
 
@@ -115,8 +122,10 @@ def evaluate(
     names: Mapping[str, str] | None = None,
     coverage: list[tuple[int, str]] | None = None,
     clock: WorkingClock | None = None,
+    min_cases: int | None = None,
 ) -> Evaluation:
-    """Every indicator, score, grade and rank of every unit active in the period, best first."""
+    """Every indicator, score, grade and rank of every unit active in the period, best first; units with
+    fewer cases than ``min_cases`` (default: the ranking_min_cases setting) are not ranked."""
     cfg = weights or load_weights()
     moment = (as_of or datetime.now(UTC)).astimezone(UTC)
     results = compute(
@@ -129,7 +138,8 @@ def evaluate(
         clock=clock,
         coverage=coverage,
     )
-    scored = rank([score_unit(r, unit, cfg, period.months) for r in results])
+    minimum = min_cases if min_cases is not None else default_min_cases()
+    scored = rank([score_unit(r, unit, cfg, period.months) for r in results], unit, minimum)
     label = names or {}
     rows = [
         EvaluationRow(
@@ -141,10 +151,20 @@ def evaluate(
             counts=s.result.counts,
             indicators=s.result.indicators,
             stages=s.result.stages,
+            volume=s.volume,
+            low_volume=s.low_volume,
         )
         for s in scored
     ]
-    return Evaluation(period, unit, moment, rows)
+    return Evaluation(period, unit, moment, rows, minimum)
+
+
+def default_min_cases() -> int:
+    """The minimum-volume rule shared with the leader page's rankings
+    (``CIVICGRID_ANALYTICS_RANKING_MIN_CASES``)."""
+    from civicgrid.analytics.settings import get_analytics_settings
+
+    return get_analytics_settings().ranking_min_cases
 
 
 def shipped_names(unit: str) -> dict[str, str]:

@@ -16,7 +16,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from civicgrid.evaluation.catalog import COUNTS, INDICATOR_LABELS, RATIOS, STAGES
-from civicgrid.evaluation.report import MonthlyReport, RankedRow
+from civicgrid.evaluation.report import MonthlyReport, RankedRow, unit_columns
+from civicgrid.evaluation.scores import VOLUME
 from civicgrid.evaluation.service import Evaluation, EvaluationRow
 from civicgrid.security.cells import put
 
@@ -28,14 +29,6 @@ SCORE = "0.00"
 MINUTES = "0.0"
 SUMMARY_SHEET = "汇总"
 _RATIO_KEYS = {r.key for r in RATIOS}
-
-
-def shown_columns(rows: Sequence[EvaluationRow]) -> tuple[list[str], list[str], list[str]]:
-    """Indicators, counts and stages with a value in some row (keeps a person's sheet narrow)."""
-    indicators = [k for k in INDICATOR_LABELS if any(r.indicators.get(k) is not None for r in rows)]
-    counts = [k for k in COUNTS if any(r.counts.get(k) for r in rows)]
-    stages = [k for k in STAGES if any(r.stages.get(k) is not None for r in rows)]
-    return indicators, counts, stages
 
 
 def _header(ws: Worksheet, row: int, titles: Sequence[str]) -> None:
@@ -50,20 +43,41 @@ def _widths(ws: Worksheet, widths: Sequence[int]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
-def _unit_sheet(ws: Worksheet, rows: Sequence[RankedRow], with_previous: bool) -> None:
-    indicators, counts, stages = shown_columns([r.row for r in rows])
-    titles = ["排名", "代码", "名称", "综合得分", "等级"]
+def apart_note(row: EvaluationRow, min_cases: int) -> str:
+    """Why a unit has no rank: too few cases, or nothing to score."""
+    if row.rank is not None:
+        return ""
+    if row.low_volume:
+        return f"案件量不足，不参与排名（少于 {min_cases} 件）"
+    return "无可评分指标，不参与排名"
+
+
+def _unit_sheet(
+    ws: Worksheet, unit: str, rows: Sequence[RankedRow], with_previous: bool, min_cases: int
+) -> None:
+    indicators, counts, stages = unit_columns(unit)
+    titles = [
+        "排名",
+        "代码",
+        "名称",
+        f"案件量（{VOLUME.get(unit, VOLUME['department'])[0]}）",
+        "综合得分",
+        "等级",
+    ]
     if with_previous:
         titles += ["上期得分", "得分变化", "上期排名", "排名变化"]
     titles += [INDICATOR_LABELS[k] for k in indicators] + [COUNTS[k] for k in counts]
     titles += [f"{STAGES[k][0]}（工作分钟）" for k in stages]
+    titles.append("说明")
     _header(ws, 1, titles)
-    for i, rr in enumerate(rows, start=2):
+    ordered = [r for r in rows if r.row.rank is not None] + [r for r in rows if r.row.rank is None]
+    for i, rr in enumerate(ordered, start=2):
         r = rr.row
         values: list[tuple[Any, str | None]] = [
             (r.rank, None),
             (r.key, None),
             (r.name, None),
+            (r.volume, "0"),
             (r.score, SCORE),
             (r.grade, None),
         ]
@@ -77,12 +91,13 @@ def _unit_sheet(ws: Worksheet, rows: Sequence[RankedRow], with_previous: bool) -
         values += [(r.indicators.get(k), PERCENT if k in _RATIO_KEYS else MINUTES) for k in indicators]
         values += [(r.counts.get(k, 0), "0") for k in counts]
         values += [(r.stages.get(k), MINUTES) for k in stages]
+        values.append((apart_note(r, min_cases) or None, None))
         for col, (value, fmt) in enumerate(values, start=1):
             cell = put(ws, i, col, value)
             if fmt and value is not None:
                 cell.number_format = fmt
     ws.freeze_panes = "D2"
-    _widths(ws, [6, 16, 24] + [11] * (len(titles) - 3))
+    _widths(ws, [6, 16, 24] + [11] * (len(titles) - 4) + [34])
     ws.row_dimensions[1].height = 32
     ws.auto_filter.ref = f"A1:{get_column_letter(len(titles))}{max(1, len(rows) + 1)}"
 
@@ -130,13 +145,14 @@ def _summary(ws: Worksheet, report: MonthlyReport) -> None:
             line += 2
             put(ws, line, 1, title).font = Font(bold=True)
             line += 1
-            _header(ws, line, ["排名", "名称", "综合得分", "等级", "得分变化", "排名变化"])
+            _header(ws, line, ["排名", "名称", "案件量", "综合得分", "等级", "得分变化", "排名变化"])
             for rr in rows:
                 line += 1
                 for col, (value, fmt) in enumerate(
                     [
                         (rr.row.rank, None),
                         (rr.row.name, None),
+                        (rr.row.volume, "0"),
                         (rr.row.score, SCORE),
                         (rr.row.grade, None),
                         (rr.score_delta, "+0.00;-0.00;0.00"),
@@ -166,6 +182,8 @@ def _summary(ws: Worksheet, report: MonthlyReport) -> None:
             start=1,
         ):
             put(ws, line, col, text)
+    line += 2
+    put(ws, line, 1, f"说明：案件量少于 {report.min_cases} 件的单位不参与排名，在各分表末尾单列。")
     ws.freeze_panes = "A4"
     _widths(ws, [28, 16, 12, 16, 10, 18, 18])
 
@@ -177,7 +195,7 @@ def monthly_workbook(report: MonthlyReport) -> bytes:
     summary.title = SUMMARY_SHEET
     _summary(summary, report)
     for section in report.sections.values():
-        _unit_sheet(wb.create_sheet(section.label), section.rows, with_previous=True)
+        _unit_sheet(wb.create_sheet(section.label), section.unit, section.rows, True, report.min_cases)
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -188,7 +206,8 @@ def evaluation_workbook(evaluation: Evaluation, sheet: str) -> bytes:
     ws = wb.active
     assert ws is not None
     ws.title = sheet
-    _unit_sheet(ws, [RankedRow(r, None, None) for r in evaluation.rows], with_previous=False)
+    rows = [RankedRow(r, None, None) for r in evaluation.rows]
+    _unit_sheet(ws, evaluation.unit, rows, False, evaluation.min_cases)
     buf = BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.errors import InvalidInput
+from civicgrid.geo.basemap import basemap
 from civicgrid.geo.service import active_generation, area_names, locate
 from civicgrid.models import Area
 
@@ -91,3 +92,18 @@ def locate_point(
         "street_name": names.get(loc.street_code),
         "generation_id": loc.generation_id,
     }
+
+
+@router.get(
+    "/basemap",
+    summary="离线底图：街道、社区名称、道路与地标 GeoJSON",
+    description="每个要素的 properties.layer 为 street、community、road 或 landmark（WGS84）。支持 ETag。",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}, 304: {"description": "未改变"}},
+)
+def basemap_layers(request: Request, session: DbSession) -> Response:
+    doc = basemap(session)
+    headers = {"ETag": doc.etag, "Cache-Control": "public, max-age=300"}
+    if doc.etag in {t.strip() for t in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers=headers)
+    return Response(doc.body, media_type="application/geo+json", headers=headers)

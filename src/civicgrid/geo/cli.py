@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from civicgrid.console import console, err, fail
 from civicgrid.errors import AppError
@@ -44,7 +42,7 @@ def locate(
                 json.dumps({"error": exc.code, "message": exc.message, **exc.extra}, ensure_ascii=False)
             )
         else:
-            Console(stderr=True).print(f"[red]错误：[/red]{exc.message}")
+            err.print(f"[red]错误：[/red]{exc.message}")
         raise typer.Exit(2) from None
     out = {
         "lng": round(loc.lng, 7),
@@ -59,7 +57,7 @@ def locate(
     if json_out:
         typer.echo(json.dumps(out, ensure_ascii=False))
     else:
-        Console().print(
+        console.print(
             f"网格 {loc.grid_code}　{out['street_name']} {out['community_name']}　"
             f"（WGS84 {out['lng']}, {out['lat']}）"
         )
@@ -87,6 +85,8 @@ def import_grids(
     digits = get_settings().grid_digits
     result = parse_grid_geojson(file.read_bytes(), grid_digits=digits)
     summary = result.summary()
+    from rich.table import Table
+
     table = Table(title=f"导入预览：{file.name}")
     for col in ("街道代码", "街道", "网格数", "面积（平方米）"):
         table.add_column(col)

@@ -7,7 +7,6 @@ import time
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from civicgrid.console import console, fail
 
@@ -18,6 +17,8 @@ services_app = typer.Typer(help="常驻服务（各在独立进程中运行，�
 @jobs_app.command("list")
 def jobs_list() -> None:
     """列出已登记的定时任务及其间隔。"""
+    from rich.table import Table
+
     from civicgrid.jobs.runner import interval_of, registered
 
     table = Table(title="定时任务")
@@ -70,6 +71,8 @@ def services_list() -> None:
     from civicgrid.jobs.services import registered, status
 
     lines = status()
+    from rich.table import Table
+
     table = Table(title="常驻服务")
     for col in ("名称", "说明", "状态"):
         table.add_column(col)
@@ -100,7 +103,7 @@ def sweep(
     loop: Annotated[bool, typer.Option("--loop", help="持续运行，每隔 --interval 秒扫描一次")] = False,
     interval: Annotated[int, typer.Option(help="扫描间隔（秒）")] = 60,
 ) -> None:
-    """扫描处置时限：八成用时发黄灯预警、超期发红灯督办（每件每级只发一次）。"""
+    """扫描处置时限：八成用时发黄灯预警、超期发红灯预警（每件每级只发一次）。"""
     from civicgrid.jobs.sweeper import run_job
 
     while True:

@@ -9,7 +9,7 @@ DOMAIN = Domain(
     jobs=(
         Job(
             "sla-sweep",
-            "处置时限扫描（黄灯预警、红灯督办）",
+            "处置时限扫描（黄灯预警、红灯预警）",
             "civicgrid.jobs.sweeper:run_job",
             "sweeper_interval_s",
         ),

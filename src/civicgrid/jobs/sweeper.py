@@ -1,6 +1,7 @@
-"""The SLA sweeper: marks 黄灯 (80 % of the disposal limit used) and 红灯 (overdue) cases with a supervision
-record and notifies the department (and, when overdue, the leaders) — exactly once per case, level and due
-time.
+"""The SLA sweeper: gives 黄灯预警 (80 % of the disposal limit used) and 红灯预警 (overdue) to cases, as a
+supervision record of level ``warning`` / ``overdue``, and notifies the department (and, when overdue, the
+leaders) — exactly once per case, level and due time. These automatic warnings are 预警, never 督办: staff
+reserve 督办 for a leader's supervision (level ``leader``).
 
 It acts through the case engine (``transition(case, "supervise", SYSTEM, level=...)``), works from the stored
 state (``warning_level`` below what the clock says), not from a time window, so a missed beat is caught up by
@@ -103,7 +104,7 @@ def run_job() -> str:
     return (
         "另一个进程正在扫描，本次跳过"
         if r.skipped
-        else f"黄灯预警 {r.warnings} 件，红灯超期督办 {r.overdue} 件"
+        else f"黄灯预警 {r.warnings} 件，红灯预警（超期） {r.overdue} 件"
     )
 
 

@@ -12,7 +12,7 @@ from civicgrid.models.case import (
     Supervision,
 )
 from civicgrid.models.catalog import Category, RoutingRule
-from civicgrid.models.geo import Area, GridGeneration, Road
+from civicgrid.models.geo import Area, GridGeneration, Landmark, Road
 from civicgrid.models.ops import IdempotencyKey
 from civicgrid.models.org import ApiClient, Department, RevokedToken, User, UserGrid, UserRole
 from civicgrid.models.outbox import OutboxMessage
@@ -31,6 +31,7 @@ __all__ = [
     "Department",
     "GridGeneration",
     "IdempotencyKey",
+    "Landmark",
     "Notification",
     "OutboxMessage",
     "RevokedToken",

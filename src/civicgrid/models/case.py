@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from civicgrid.models.base import Base, utcnow
@@ -129,6 +129,9 @@ class CaseEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
     # The link's algorithm: "sha256" (legacy, before 0007), "hmac-sha256" or "hmac-sm3" (security/chain.py).
     link_alg: Mapped[str] = mapped_column(String(16), server_default="sha256")
+    # 公开 (shown on the public tracking page and Open311) or 内部. Staff notes are internal unless marked
+    # public; a citizen's own words are public. Events before 0012 are internal (see that migration).
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     case: Mapped[Case] = relationship(lazy="raise", back_populates="events")
 
@@ -154,12 +157,15 @@ class Attachment(Base):
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     upload_token_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of an anonymous one's token
     client_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash of an anonymous uploader's IP
+    # The workflow step that added the photo: the action's name (report, verify, feedback, check, …), NULL
+    # while not attached. Drives the 处置前/处置后 comparison (cases/attachments.py).
+    step: Mapped[str | None] = mapped_column(String(24))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Supervision(Base):
-    """督办: a supervision note on a case (by a leader, or by the sweeper at 黄灯/红灯, once per case and
-    level)."""
+    """A supervision note on a case: a leader's 督办 (level ``leader``), or the sweeper's 黄灯/红灯 预警
+    (``warning`` / ``overdue``, once per case and level)."""
 
     __tablename__ = "supervisions"
     __table_args__ = (UniqueConstraint("dedupe_key", name="uq_supervisions_dedupe_key"),)

@@ -58,3 +58,20 @@ class Road(Base):
     name: Mapped[str] = mapped_column(String(100))
     geometry: Mapped[dict[str, Any]] = mapped_column()
     community_codes: Mapped[list[Any]] = mapped_column()
+
+
+LANDMARK_KINDS = ("government", "hospital", "school", "park", "station", "market", "scenic")
+
+
+class Landmark(Base):
+    """A named place drawn on the base map and used as a reference when reading a report (a school, a
+    hospital, a park, a station). A point in WGS84; landmarks do not belong to a grid generation."""
+
+    __tablename__ = "landmarks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # one of LANDMARK_KINDS
+    lng: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

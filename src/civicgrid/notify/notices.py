@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from civicgrid.models import Case, CaseEvent, UserRole
 from civicgrid.notify.inbox import notify_department, notify_user
 
-SUPERVISION_TITLES = {"leader": "领导督办", "warning": "黄灯预警", "overdue": "红灯超期督办"}
+SUPERVISION_TITLES = {"leader": "领导督办", "warning": "黄灯预警", "overdue": "红灯预警（已超期）"}
 
 
 def on_case_event(session: Session, case: Case, event: CaseEvent) -> None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from civicgrid.console import console, err
 from civicgrid.errors import AppError
 
-console = Console()
-err = Console(stderr=True)
 apikey_app = typer.Typer(help="Open311 API 密钥管理", no_args_is_help=True)
 
 
@@ -40,6 +37,8 @@ def create(
 @apikey_app.command("list")
 def list_() -> None:
     """列出 API 客户端（不显示密钥）。"""
+    from rich.table import Table
+
     from civicgrid.db import unit_of_work
     from civicgrid.open311.keys import list_keys
     from civicgrid.open311.timefmt import w3c

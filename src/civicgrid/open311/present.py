@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.cases import sources
+from civicgrid.cases.events import public_note
 from civicgrid.models import Area, Attachment, Case, CaseEvent, Category, Department
 from civicgrid.open311.catalog import limit_notice
 from civicgrid.open311.status import HIDDEN, REQUEST_ACTION, event_text, request_status
@@ -88,7 +89,7 @@ def service_request(case: Case, ctx: Context, *, extensions: bool = False) -> di
     out: dict[str, Any] = {
         "service_request_id": case.number,
         "status": request_status(case.state),
-        "status_notes": event_text(latest.action, latest.to_state, latest.note) if latest else None,
+        "status_notes": event_text(latest.action, latest.to_state, public_note(latest)) if latest else None,
         "service_name": cat.name if cat else case.category_code,
         "service_code": case.category_code,
         "description": case.description,
@@ -122,7 +123,7 @@ def service_request(case: Case, ctx: Context, *, extensions: bool = False) -> di
         out["notes"] = [
             {
                 "datetime": w3c(e.created_at),
-                "description": event_text(e.action, e.to_state, e.note),
+                "description": event_text(e.action, e.to_state, public_note(e)),
                 "type": "status_change" if e.from_state != e.to_state else "note",
                 "action": e.action,
             }

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicgrid.cases.events import append_event
+from civicgrid.cases.events import append_event, public_note
 from civicgrid.models import ApiClient, Case, CaseEvent, utcnow
 from civicgrid.open311.config import get_open311_settings
 from civicgrid.open311.errors import Problems, fail
@@ -73,7 +73,7 @@ def _update(ev: CaseEvent, number: str, base: str) -> dict[str, Any]:
         "service_request_id": number,
         "status": update_status(ev.action, ev.to_state, data),
         "updated_datetime": w3c(ev.created_at),
-        "description": event_text(ev.action, ev.to_state, ev.note),
+        "description": event_text(ev.action, ev.to_state, public_note(ev)),
         "media_url": media or (base + media_path(int(ids[0])) if ids else None),
     }
 
@@ -157,6 +157,7 @@ def post_update(
         now=now,
         note=f"【{meaning.label}】{description}",
         data={k: v for k, v in data.items() if v is not None},
+        public=True,  # an update posted for the public (GeoReport servicerequestupdates), shown back to it
     )
     session.flush()
     audit.record(

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from civicgrid.console import console, err
 
 
 def backup(
@@ -26,10 +27,10 @@ def backup(
     try:
         written = do_backup(s.database_url, target, s.upload_dir)
     except AppError as exc:  # e.g. a tampered audit head: the dump is written, the anchor refused
-        Console(stderr=True).print(f"[red]错误：{exc.message}[/red]")
+        err.print(f"[red]错误：{exc.message}[/red]")
         raise typer.Exit(1) from None
     for p in written:
-        Console().print(f"已写入 {p}（{p.stat().st_size:,} 字节）")
+        console.print(f"已写入 {p}（{p.stat().st_size:,} 字节）")
 
 
 def restore(
@@ -44,7 +45,7 @@ def restore(
     from civicgrid.settings import get_settings
 
     if not yes:
-        Console(stderr=True).print("[red]恢复会覆盖当前数据库。确认请加 --yes。[/red]")
+        err.print("[red]恢复会覆盖当前数据库。确认请加 --yes。[/red]")
         raise typer.Exit(2)
     from civicgrid.errors import AppError
 
@@ -52,9 +53,9 @@ def restore(
     try:
         do_restore(s.database_url, file, uploads, s.upload_dir)
     except AppError as exc:
-        Console(stderr=True).print(f"[red]错误：{exc.message}[/red]")
+        err.print(f"[red]错误：{exc.message}[/red]")
         raise typer.Exit(1) from None
-    Console().print("已恢复。请运行 civicgrid audit verify 校验审计链。")
+    console.print("已恢复。请运行 civicgrid audit verify 校验审计链。")
 
 
 def register(app: typer.Typer) -> None:

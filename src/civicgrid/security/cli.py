@@ -7,7 +7,8 @@ import json
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from civicgrid.console import console, err
 
 audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
 
@@ -42,7 +43,7 @@ def verify(json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")]
             )
         )
     else:
-        out = Console()
+        out = console
         out.print(
             f"已校验案卷事件 {counts['case_events']} 条、安全事件 {counts['security_events']} 条，"
             f"外部锚点 {report.anchors} 个。"
@@ -67,13 +68,13 @@ def checkpoint(
 
     with unit_of_work(write=False) as session:
         result = write_checkpoint(session, force=force)
-    out = Console()
+    out = console
     for e in result.written:
         out.print(f"已写入锚点：{e['chain']} 第 {e['seq']} 条（{e['alg']}）→ {result.path}")
     for name in result.unchanged:
         out.print(f"{name}：链尾自上次锚点以来未变，未重复写入。")
     for problem in result.refused:
-        Console(stderr=True).print(f"[red]错误：{problem}[/red]")
+        err.print(f"[red]错误：{problem}[/red]")
     if result.refused:
         raise typer.Exit(1)
 
@@ -119,9 +120,9 @@ def rotate() -> None:
         audit.record(
             session, "pii_rotate", subject="cases", data={"cases": n, "users": users, "undecryptable": failed}
         )
-    Console().print(f"已用新密钥重新加密 {n} 件案卷的报告人信息和 {users} 个账号的个人信息。")
+    console.print(f"已用新密钥重新加密 {n} 件案卷的报告人信息和 {users} 个账号的个人信息。")
     if failed:
-        Console(stderr=True).print(
+        err.print(
             f"[red]有 {failed} 项无法解密（加密它们的旧密钥已不在 CIVICGRID_PII_KEYS 中），已保持原样。[/red]"
         )
         raise typer.Exit(1)

@@ -103,12 +103,14 @@ def log_http_export(
     fmt: str,
     filters: Mapping[str, Any] | Any,
     rows: int,
+    channel: str = "api",
 ) -> None:
-    """Record an export made through HTTP, committed before the answer leaves."""
+    """Record an export made through HTTP (``channel`` "api", or "web" for a page's 导出 link), committed
+    before the answer leaves."""
     ip = request.client.host if request.client else ""
     write(
         lambda s: record_export(
-            s, actor=actor, what=what, fmt=fmt, filters=filters, rows=rows, channel="api", ip=ip
+            s, actor=actor, what=what, fmt=fmt, filters=filters, rows=rows, channel=channel, ip=ip
         )
     )
 

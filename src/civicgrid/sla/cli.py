@@ -8,7 +8,8 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
+
+from civicgrid.console import console, err
 
 
 def deadline(
@@ -24,7 +25,6 @@ def deadline(
     from civicgrid.sla.clock import parse_limit
     from civicgrid.sla.deadlines import get_clock
 
-    err = Console(stderr=True)
     tz = ZoneInfo(get_settings().timezone)
     cats = {c.code: c for c in shipped_categories()}
     try:
@@ -58,7 +58,7 @@ def deadline(
         typer.echo(json.dumps(out, ensure_ascii=False))
     else:
         name = cats[code].name if code else ""
-        Console().print(
+        console.print(
             f"{out['category_code'] or ''} {name} 时限 {limit.label}："
             f"自 {begin.astimezone(tz):%Y-%m-%d %H:%M} 起，期限 {due:%Y-%m-%d %H:%M}"
         )

@@ -6,7 +6,8 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from civicgrid.console import console
 
 uploads_app = typer.Typer(help="上传的照片", no_args_is_help=True)
 
@@ -27,9 +28,12 @@ def sweep(
     with unit_of_work() as session:
         result = sweep_uploads(session, older_than=older_than, dry_run=dry_run)
     if dry_run:
-        Console().print(f"有 {result.rows} 张未使用的过期照片可清理（预览，未删除）。")
+        console.print(f"有 {result.rows} 张未使用的过期照片可清理（预览，未删除）。")
     else:
-        Console().print(f"已删除 {result.rows} 张未使用的过期照片，清理暂存文件 {result.staged_files} 个。")
+        console.print(
+            f"已删除 {result.rows} 张未使用的过期照片，清理暂存文件 {result.staged_files} 个，"
+            f"删除旧版保留的含位置信息原图 {result.originals} 个。"
+        )
 
 
 def register(app: typer.Typer) -> None:

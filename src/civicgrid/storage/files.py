@@ -1,7 +1,9 @@
 """Attachments: a small storage interface (local disk by default) and the unit of work's photo files.
 
 Photos are checked and rendered by ``storage.images`` (pure work); here they become an ``Attachment`` row
-and three files under random names. The files follow the database: they are written to a staging area first
+and two files under random names: the photo and its thumbnail, both without EXIF. The uploaded original (with
+its GPS position) is never written; the ``.orig`` files that earlier versions kept are deleted by the first
+upload sweep (``purge_originals``). The files follow the database: they are written to a staging area first
 (so a full disk fails the request before its commit) and moved into place only after the session's
 transaction committed; a rollback — a report refused for its coordinates, a failed form — deletes them. What
 a crash leaves in the staging area, and uploads never attached to a case, are deleted by ``sweep_uploads``
@@ -29,7 +31,9 @@ from civicgrid.errors import NotFound, TooManyAttempts
 from civicgrid.models import Attachment, utcnow
 from civicgrid.storage.images import PreparedImage, prepare_image
 
-RENDITIONS = (".orig", ".jpg", ".thumb.jpg")
+RENDITIONS = (".jpg", ".thumb.jpg")
+LEGACY_ORIGINAL = ".orig"  # the uploaded bytes, EXIF and GPS included, kept before issue 13: deleted on sight
+ORIGINALS_PURGED = "originals-purged"  # marker file at the storage root once every old original is gone
 STAGING = "staging"
 _PENDING = "civicgrid.pending_uploads"  # session.info: files waiting for the commit
 _DOOMED = "civicgrid.doomed_files"  # session.info: files to delete once the commit succeeded
@@ -43,6 +47,7 @@ class Storage(Protocol):
     def promote(self, staged: str, key: str) -> None: ...
     def discard(self, staged: str) -> None: ...
     def sweep_staging(self, older_than: datetime) -> int: ...
+    def purge_originals(self) -> int: ...
 
 
 class LocalStorage:
@@ -100,6 +105,23 @@ class LocalStorage:
                     removed += 1
             except OSError:
                 continue
+        return removed
+
+    def purge_originals(self) -> int:
+        """Delete every ``*.orig`` file (an upload's original with its EXIF) left by earlier versions, once:
+        a marker at the root records that the walk completed, so later sweeps do not walk the tree again."""
+        marker = self.root / ORIGINALS_PURGED
+        if marker.exists() or not self.root.is_dir():
+            return 0
+        removed = 0
+        for path in self.root.rglob("*" + LEGACY_ORIGINAL):
+            try:
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            except OSError:
+                return removed  # not finished: no marker, the next sweep walks again
+        marker.write_text("no upload originals are kept on this disk\n", encoding="utf-8")
         return removed
 
 
@@ -225,7 +247,7 @@ def store_image(
     )
     pending = _Pending(att, storage)
     _pending(session).append(pending)  # registered first: a failure below still discards what was staged
-    for suffix, data in zip(RENDITIONS, (image.original, image.public, image.thumb), strict=True):
+    for suffix, data in zip(RENDITIONS, (image.public, image.thumb), strict=True):
         pending.staged.append((storage.stage(data), key + suffix))
     session.add(att)
     session.flush()
@@ -277,6 +299,7 @@ def check_anonymous_quota(
 class UploadSweep:
     rows: int = 0
     staged_files: int = 0
+    originals: int = 0  # old ``.orig`` files (with GPS EXIF) deleted
 
 
 def sweep_uploads(
@@ -288,7 +311,8 @@ def sweep_uploads(
     dry_run: bool = False,
 ) -> UploadSweep:
     """Delete uploads never attached to a case and older than ``older_than`` (default: the setting), and
-    what a crash left in the staging area. Rows go in this transaction; their files once it has committed."""
+    what a crash left in the staging area, and the originals earlier versions kept (``purge_originals``).
+    Rows go in this transaction; their files once it has committed."""
     from civicgrid.settings import get_settings
 
     now = now or utcnow()
@@ -301,8 +325,10 @@ def sweep_uploads(
     # One statement that re-checks each row as it deletes it: an upload attached meanwhile is kept.
     keys = session.scalars(delete(Attachment).where(*orphan).returning(Attachment.storage_key)).all()
     doomed: list[Any] = session.info.setdefault(_DOOMED, [])
-    doomed.extend((storage, key + suffix) for key in keys for suffix in RENDITIONS)
-    return UploadSweep(rows=len(keys), staged_files=storage.sweep_staging(cutoff))
+    doomed.extend((storage, key + suffix) for key in keys for suffix in (*RENDITIONS, LEGACY_ORIGINAL))
+    return UploadSweep(
+        rows=len(keys), staged_files=storage.sweep_staging(cutoff), originals=storage.purge_originals()
+    )
 
 
 def sweep_uploads_once(engine: Any = None) -> UploadSweep:
@@ -316,4 +342,5 @@ def sweep_uploads_once(engine: Any = None) -> UploadSweep:
 def run_job() -> str:
     """The hourly job (``civicgrid jobs run uploads-sweep``)."""
     r = sweep_uploads_once()
-    return f"清理未使用的上传 {r.rows} 个，残留暂存文件 {r.staged_files} 个"
+    text = f"清理未使用的上传 {r.rows} 个，残留暂存文件 {r.staged_files} 个"
+    return text + (f"，删除旧版保留的原图 {r.originals} 个" if r.originals else "")

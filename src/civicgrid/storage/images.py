@@ -6,8 +6,10 @@ refused with 413 without allocating it; Pillow's own bomb warning is turned into
 runs under a process-wide semaphore (``CIVICGRID_IMAGE_WORKERS``), so photos queue for their turn instead of
 filling memory and starving the other requests.
 
-Three renditions come out: the original bytes (evidence), a public copy re-encoded without EXIF (no GPS leaks)
-and a thumbnail.
+Two renditions come out, both re-encoded from the pixels (turned upright first) without any metadata: the
+photo (at most ``PUBLIC_MAX``) and a thumbnail. The uploaded bytes themselves — with the phone's EXIF, GPS
+position included — are never kept: the report form promises that the location is removed. Only their size
+and SHA-256 are recorded.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 import anyio.to_thread
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from civicgrid.errors import AppError, PayloadTooLarge, UnsupportedMedia
 
@@ -61,7 +63,6 @@ class PreparedImage:
     sha256: str
     width: int
     height: int
-    original: bytes
     public: bytes
     thumb: bytes
 
@@ -128,13 +129,24 @@ def decode(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[str, Image.Image]
 
 
 def _encode(img: Image.Image, size: tuple[int, int]) -> bytes:
+    """A JPEG of ``img`` within ``size``: new pixels, no EXIF, XMP, ICC comment or GPS of the upload."""
     img = img.copy()
     img.thumbnail(size)
+    img.info.clear()
     if img.mode not in ("RGB", "L"):
         img = img.convert("RGB")
     out = io.BytesIO()
     img.save(out, format="JPEG", quality=82)
     return out.getvalue()
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """``img`` turned as its EXIF orientation says (the orientation tag goes with the rest of the EXIF)."""
+    try:
+        turned = ImageOps.exif_transpose(img)
+    except (OSError, ValueError, SyntaxError):
+        return img
+    return turned if turned is not None else img
 
 
 def check_size(data: bytes, max_bytes: int) -> None:
@@ -148,13 +160,17 @@ def prepare_image(data: bytes, *, filename: str = "", max_bytes: int) -> Prepare
     """Check ``data`` and make its renditions, in one of the process's image turns."""
     check_size(data, max_bytes)
     with image_turn():
-        fmt, img = decode(data)
+        fmt, decoded = decode(data)
+        img = decoded
         try:
+            img = upright(decoded)
             public, thumb = _encode(img, PUBLIC_MAX), _encode(img, THUMB_SIZE)
         except (OSError, ValueError, MemoryError):
             raise UnsupportedMedia(_NOT_AN_IMAGE) from None
         finally:
-            img.close()
+            decoded.close()
+            if img is not decoded:
+                img.close()
     return PreparedImage(
         filename=Path(filename).name[:200],
         content_type=ALLOWED_FORMATS[fmt],
@@ -162,7 +178,6 @@ def prepare_image(data: bytes, *, filename: str = "", max_bytes: int) -> Prepare
         sha256=hashlib.sha256(data).hexdigest(),
         width=img.width,
         height=img.height,
-        original=data,
         public=public,
         thumb=thumb,
     )

@@ -1,7 +1,8 @@
 """The web pages of the closed loop: citizens, inspectors, command center, departments, leaders, admins."""
 
-from civicgrid.domains import Domain, NavItem
+from civicgrid.domains import Domain, NavItem, WallPanel
 
+WALL = "civicgrid.analytics.wall"  # the data of the wall screen's core panels
 STAFF_CENTER = frozenset({"operator", "shift_lead", "dispatcher", "admin"})
 
 DOMAIN = Domain(
@@ -23,6 +24,11 @@ DOMAIN = Domain(
             "views_admin_accounts",
             "views_inbox",
             "views_outbox",
+            "views_map",
+            "views_wall",
+            "views_batch",
+            "views_export",
+            "views_print",
         )
     ),
     nav=(
@@ -34,6 +40,8 @@ DOMAIN = Domain(
         NavItem("/admin", "系统管理", frozenset({"admin"}), order=90),
         NavItem("/report", "我要上报", frozenset({"citizen", "anonymous"}), order=60),
         NavItem("/track", "进度查询", frozenset({"citizen", "anonymous"}), order=61),
+        NavItem("/map", "问题地图", frozenset({"citizen", "anonymous"}), order=62),
+        NavItem("/wall", "大屏", frozenset({"leader", "shift_lead", "operator", "admin"}), order=45),
     ),
     web_prefixes=(
         "/login",
@@ -49,5 +57,12 @@ DOMAIN = Domain(
         "/admin",
         "/inbox",
         "/static",
+        "/map",
+        "/wall",
+    ),
+    # The wall screen's rotating panels (web/views_wall.py); other domains add theirs the same way.
+    wall_panels=(
+        WallPanel("overdue", "超期案卷", "wall/panel_overdue.html", f"{WALL}:overdue_panel", order=10),
+        WallPanel("rankings", "排行", "wall/panel_rankings.html", f"{WALL}:rankings_panel", order=20),
     ),
 )

@@ -2,6 +2,11 @@
 
 The action data is validated by the same pydantic models as the JSON API (``cases.actions``); this module only
 turns posted form fields into that data and describes the fields for the templates.
+
+A form that fails keeps its photos: the photos that were good are stored again as the user's own free uploads
+(committed, swept after ``CIVICGRID_UPLOAD_ORPHAN_HOURS`` if never used) and offered back on the page as
+checked "keep" boxes (``kept_photo``; an anonymous citizen's also carry the upload token, ``kept_token``),
+so the next submit attaches them without choosing the files again (``KeptPhoto``, ``keep_photos``).
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from typing import TYPE_CHECKING, Any
 from starlette.datastructures import FormData, UploadFile
 
 from civicgrid.cases.actions import ACTION_DATA, NoteRequired
+from civicgrid.cases.attachments import owns_upload
 from civicgrid.cases.states import ACTION_LABELS
-from civicgrid.errors import InvalidInput
+from civicgrid.errors import AppError, InvalidInput
+from civicgrid.models import Attachment
 from civicgrid.org.roles import Principal
 from civicgrid.settings import get_settings
-from civicgrid.storage.files import check_anonymous_quota, save_image
+from civicgrid.storage.files import check_anonymous_quota, store_image
+from civicgrid.storage.images import PreparedImage, prepare_image
+from civicgrid.web.form_errors import FormInvalid, Problem, picked_limit
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -57,7 +66,7 @@ EXTRA_FIELDS: dict[str, tuple[str, ...]] = {
     "register": ("category_code",),
     "merge": ("master_number",),
     "dispatch": ("department_code",),
-    "extend": ("limit",),
+    "extend": ("limit",),  # picked as limit_amount + limit_unit
     "close": ("special",),
     "hold": ("review_on",),
     "rate": ("rating",),
@@ -112,6 +121,8 @@ def action_data(action: str, form: FormData, attachment_ids: list[int]) -> dict[
     data: dict[str, Any] = {"note": _text(form, "note")}
     if attachment_ids:
         data["attachment_ids"] = attachment_ids
+    if _text(form, "public") in {"1", "true", "on"}:
+        data["public"] = True
     for name in EXTRA_FIELDS.get(action, ()):
         raw = _text(form, name)
         if name in _BOOL_FIELDS:
@@ -120,50 +131,136 @@ def action_data(action: str, form: FormData, attachment_ids: list[int]) -> dict[
             elif raw in {"1", "true", "0", "false"}:
                 data[name] = raw in {"1", "true"}
             else:
-                raise InvalidInput("请选择一项结论")
+                raise FormInvalid({name: Problem("请选择{field}", _CONCLUSIONS.get(name, "结论"))})
         elif name == "rating":
             if not raw.isdigit():
-                raise InvalidInput("请选择 1–5 分的满意度")
+                raise FormInvalid({name: Problem("请选择 1–5 分的满意度")})
             data[name] = int(raw)
+        elif name == "limit" and not raw:
+            data[name] = picked_limit(_text(form, "limit_amount"), _text(form, "limit_unit"))
         elif raw:
             data[name] = raw
     return data
+
+
+_CONCLUSIONS = {"confirmed": "核实结论", "passed": "核查结论", "approved": "审批结论"}
+
+
+def typed_values(form: FormData) -> dict[str, str]:
+    """Every text field of a posted form, as typed (files, the CSRF token and kept photos left out)."""
+    skip = {"csrf_token", "kept_photo", "kept_token", "photos"}
+    return {k: v[:4000] for k, v in form.multi_items() if isinstance(v, str) and k not in skip}
 
 
 def uploads(form: FormData, name: str = "photos") -> list[UploadFile]:
     return [u for u in form.getlist(name) if isinstance(u, UploadFile) and u.filename]
 
 
-def save_photos(
+# --- Photos that survive a failed form ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeptPhoto:
+    """A photo of a failed form, offered back: its upload id, and for an anonymous citizen its token."""
+
+    id: int
+    token: str | None = None
+
+    @property
+    def thumb_url(self) -> str:
+        if self.token:
+            return f"/api/v1/attachments/{self.id}/thumb?upload_token={self.token}"
+        return f"/web/photos/{self.id}/thumb"
+
+
+@dataclass
+class PostedPhotos:
+    """The photos of one post: those that could be used, and the refusal of the first that could not."""
+
+    images: list[PreparedImage] = field(default_factory=list)
+    error: AppError | None = None
+
+
+def read_photos(
     session: Session,
     form: FormData,
     actor: Principal | None,
     name: str = "photos",
     *,
     client: str | None = None,
-) -> list[int]:
-    """Store the posted photos (checked, EXIF stripped, thumbnailed) and return their attachment ids.
-    Anonymous photos count against the client's hourly quota, checked before any photo is decoded."""
+) -> PostedPhotos:
+    """Check and render the posted photos, each on its own: a bad one is reported, the others are kept.
+    Too many photos, or an anonymous client over its hourly quota, are refused before any is decoded."""
     files = uploads(form, name)
     if len(files) > MAX_PHOTOS:
-        raise InvalidInput(f"最多上传 {MAX_PHOTOS} 张照片，收到 {len(files)} 张")
+        raise FormInvalid({"photos": Problem(f"最多上传 {MAX_PHOTOS} 张照片，本次选择了 {len(files)} 张")})
     settings = get_settings()
     if files and actor is None and client:
         check_anonymous_quota(session, client, len(files), limit=settings.anonymous_uploads_per_hour)
-    limit = settings.max_upload_bytes
-    ids = []
-    for upload in files:
-        data = upload.file.read(limit + 1)  # views run in the thread pool; the form was parsed already
-        att = save_image(
-            session,
-            data,
-            filename=upload.filename or "",
-            uploaded_by=actor.user_id if actor else None,
-            client=None if actor else client,
-            max_bytes=limit,
-        )
-        ids.append(att.id)
-    return ids
+    out = PostedPhotos()
+    for n, upload in enumerate(files, 1):
+        data = upload.file.read(settings.max_upload_bytes + 1)
+        try:
+            out.images.append(
+                prepare_image(data, filename=upload.filename or "", max_bytes=settings.max_upload_bytes)
+            )
+        except AppError as exc:
+            if out.error is None:
+                exc.message = f"第 {n} 张照片（{upload.filename or ''}）未能使用：{exc.message}"
+                out.error = exc
+    return out
+
+
+def store_photos(
+    session: Session, images: list[PreparedImage], actor: Principal | None, *, client: str | None = None
+) -> list[KeptPhoto]:
+    """Store checked photos as ``actor``'s uploads (an anonymous one's with a token); the files follow the
+    commit."""
+    user_id = actor.user_id if actor is not None else None
+    out = []
+    for image in images:
+        stored = store_image(session, image, uploaded_by=user_id, client=None if user_id else client)
+        out.append(KeptPhoto(stored.attachment.id, stored.token))
+    return out
+
+
+def kept_photos(session: Session, form: FormData, actor: Principal | None) -> list[KeptPhoto]:
+    """The photos a failed form offered back and the user left ticked, if still free and theirs."""
+    tokens: dict[int, str] = {}
+    for raw in form.getlist("kept_token"):
+        head, _, given = str(raw).partition(":")
+        if head.isdigit():
+            tokens[int(head)] = given[:64]
+    out = []
+    for raw in dict.fromkeys(str(v) for v in form.getlist("kept_photo")):
+        if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+            continue
+        att = session.get(Attachment, int(raw))
+        token = tokens.get(int(raw), "")
+        if att is None or att.case_id is not None or not owns_upload(session, att, actor, [token]):
+            continue
+        out.append(KeptPhoto(att.id, token if att.upload_token_hash and token else None))
+    return out[:MAX_PHOTOS]
+
+
+def keep_photos(
+    session: Session,
+    posted: PostedPhotos,
+    form: FormData,
+    actor: Principal | None,
+    *,
+    client: str | None = None,
+) -> list[KeptPhoto]:
+    """After a failed form (its transaction rolled back): the photos to offer back — those kept from the try
+    before and the good ones of this post, stored again. The caller commits."""
+    kept = kept_photos(session, form, actor)
+    room = max(0, MAX_PHOTOS - len(kept))
+    try:
+        with session.begin_nested():
+            kept += store_photos(session, posted.images[:room], actor, client=client)
+    except AppError:
+        pass  # e.g. the disk is full: the typed text is still kept; the photos must be chosen again
+    return kept
 
 
 def parse_float(form: FormData, name: str, label: str) -> float:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from civicgrid.cases.events import public_note
 from civicgrid.cases.present import light
-from civicgrid.cases.states import ACTION_LABELS, STATE_LABELS
+from civicgrid.cases.states import STATE_LABELS, event_label
 from civicgrid.cases.tracking import open_tracked
 from civicgrid.catalog.service import active_categories
 from civicgrid.geo.service import area_by_code, areas_of_level, names_of
@@ -87,7 +88,6 @@ def grid_feature(session: Session, grid_code: str) -> dict[str, Any] | None:
 PUBLIC_ACTIONS = frozenset(
     {"report", "register", "dispatch", "sign", "feedback", "close", "void", "merge", "rate", "reopen"}
 )
-PUBLIC_NOTES = frozenset({"feedback", "close", "void"})
 
 
 @dataclass(frozen=True)
@@ -100,10 +100,11 @@ class TimelineItem:
     note: str
     at: datetime
     attachment_ids: tuple[int, ...]
+    public: bool = False  # the note is 公开 (shown to the public); else 内部
 
 
 def timeline(events: list[CaseEvent], *, public: bool) -> list[TimelineItem]:
-    """Events newest first. The public view hides internal steps, people and notes."""
+    """Events newest first. The public view hides internal steps, people, and every note not marked 公开."""
     out = []
     for e in events:
         if public and e.action not in PUBLIC_ACTIONS:
@@ -111,13 +112,14 @@ def timeline(events: list[CaseEvent], *, public: bool) -> list[TimelineItem]:
         out.append(
             TimelineItem(
                 action=e.action,
-                label=ACTION_LABELS.get(e.action, e.action),
+                label=event_label(e.action, e.data),
                 state_label=STATE_LABELS.get(e.to_state, e.to_state),
                 actor="" if public else e.actor_label,
                 role="" if public else e.actor_role,
-                note=(e.note if e.action in PUBLIC_NOTES else "") if public else e.note,
+                note=public_note(e) if public else e.note,
                 at=e.created_at,
                 attachment_ids=() if public else tuple(int(i) for i in (e.attachment_ids or [])),
+                public=e.public,
             )
         )
     return list(reversed(out))

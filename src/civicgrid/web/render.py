@@ -27,7 +27,7 @@ from civicgrid.domains import NavItem
 from civicgrid.models import utcnow
 from civicgrid.org.roles import ROLE_LABELS, Principal
 from civicgrid.settings import get_settings
-from civicgrid.web import i18n
+from civicgrid.web import elder, i18n
 from civicgrid.web.session import (
     CSRF_FIELD,
     LANG_COOKIE,
@@ -146,13 +146,32 @@ def static_url(path: str) -> str:
 
 
 def tile_host() -> str:
-    url = get_settings().tile_url
+    """The tile service's origins for the CSP's img-src (one per {s} subdomain), '' without tiles."""
+    s = get_settings()
+    url = s.tiles_url
     if not url:
         return ""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url.replace("{s}", "a").replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    hosts = []
+    for sub in s.map_tiles_subdomains or "abc":
+        filled = url.replace("{s}", sub).replace("{z}", "0").replace("{x}", "0").replace("{y}", "0")
+        parts = urlsplit(filled)
+        if parts.netloc and f"{parts.scheme}://{parts.netloc}" not in hosts:
+            hosts.append(f"{parts.scheme}://{parts.netloc}")
+    return " ".join(hosts)
+
+
+def map_settings() -> dict[str, Any]:
+    """What static/js/map.js reads from the page's <meta> tags (partials/map_head.html)."""
+    s = get_settings()
+    return {
+        "tiles": s.tiles_url,
+        "attribution": s.map_tiles_attribution,
+        "crs": s.map_tiles_crs,
+        "subdomains": s.map_tiles_subdomains,
+        "max_zoom": s.map_tiles_max_zoom,
+    }
 
 
 def context(request: Request, **ctx: Any) -> dict[str, Any]:
@@ -167,8 +186,9 @@ def context(request: Request, **ctx: Any) -> dict[str, Any]:
         "_": _,
         "csrf_token": token,
         "csrf_field": Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">'),
-        "tile_url": get_settings().tile_url,
+        "tile_url": get_settings().tiles_url,
         "tile_host": tile_host(),
+        "map_settings": map_settings(),
         "nav": nav_for(request, user),
         "flashes": [
             (level, _(text, **{k: _(v) if isinstance(v, str) else v for k, v in values.items()}))
@@ -179,6 +199,10 @@ def context(request: Request, **ctx: Any) -> dict[str, Any]:
         "lang_url": lambda target: lang_url(request, target),
         "timeleft": lambda due: time_left(due, utcnow(), lang),
         "path": request.url.path,
+        # 长辈版 of the citizen pages (web/elder.py): the switch is offered where citizen_page is true.
+        "elder": elder.active(request),
+        "citizen_page": elder.citizen_page(request.url.path),
+        "mode_url": lambda mode: elder.mode_url(request, mode),
     }
     base.update(ctx)
     return base
@@ -193,4 +217,5 @@ def render(request: Request, template: str, status_code: int = 200, **ctx: Any) 
     asked = request.query_params.get("lang")
     if asked in i18n.LANGS and request.cookies.get(LANG_COOKIE) != asked:
         set_cookie(response, LANG_COOKIE, str(asked), max_age=365 * 24 * 3600)
+    elder.remember(request, response)
     return response

@@ -1,4 +1,8 @@
-"""市民 pages (mobile first): report a problem with a point and photos; follow it by number and code; rate."""
+"""市民 pages (mobile first): report a problem with a point and photos; follow it by number and code; rate.
+
+A refused report or rating shows its form again with everything typed kept; a report's good photos are kept
+as the citizen's uploads and offered back (web/forms.py), so nothing has to be chosen twice.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,26 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from civicgrid.cases import repository
-from civicgrid.cases.intake import ReportIn, report
+from civicgrid.cases import attachments, repository
+from civicgrid.cases.intake import IntakeResult, ReportIn, report
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.cases.states import STATE_LABELS, State
 from civicgrid.cases.transition import allowed_actions, transition
 from civicgrid.deps import DbSession, UnitOfWorkRoute
-from civicgrid.errors import AppError
+from civicgrid.errors import AppError, InvalidInput
 from civicgrid.models import Case, utcnow
 from civicgrid.org.roles import ANONYMOUS_CITIZEN, Principal
 from civicgrid.web import lookups
-from civicgrid.web.forms import parse_float, save_photos
+from civicgrid.web.form_errors import FailedForm, Problem, message_of, problems_of
+from civicgrid.web.forms import (
+    KeptPhoto,
+    PostedPhotos,
+    keep_photos,
+    kept_photos,
+    parse_float,
+    read_photos,
+    store_photos,
+)
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, OptionalWebUser, flash, pack, set_cookie, unpack
 
@@ -52,8 +65,11 @@ def report_form_page(
     status: int = 200,
     *,
     inspector: bool = False,
+    problems: dict[str, Problem] | None = None,
+    photos: list[KeptPhoto] | None = None,
 ) -> HTMLResponse:
-    """The report form (citizen or inspector), with the values kept and any error shown."""
+    """The report form (citizen or inspector), with the values kept, what to fix on its fields and the photos
+    of a refused try offered back."""
     return render(
         request,
         "citizen/report.html",
@@ -62,7 +78,64 @@ def report_form_page(
         values=values,
         error=error,
         inspector=inspector,
+        problems=problems or {},
+        kept=photos or [],
     )
+
+
+def submit_report(
+    request: Request,
+    session: Any,
+    form: Any,
+    reporter: Principal,
+    values: dict[str, str],
+    *,
+    source: str,
+    inspector: bool = False,
+) -> Response | IntakeResult:
+    """Report from a form: the result, or the form again (typed values, problems, photos kept) if refused."""
+    user = reporter if reporter.user_id is not None else None
+    client = request.client.host if request.client else None
+    posted = PostedPhotos()
+    try:
+        posted = read_photos(session, form, user, client=client)
+        kept = kept_photos(session, form, user)
+        stored = store_photos(session, posted.images, user, client=client)
+        if posted.error is not None:
+            raise posted.error
+        photos = kept + stored
+        data = ReportIn(
+            description=values["description"],
+            lng=parse_float(form, "lng", "经度"),
+            lat=parse_float(form, "lat", "纬度"),
+            category_code=values.get("category_code") or None,
+            source=source,
+            address=values.get("address", ""),
+            reporter_name=values.get("reporter_name") or None,
+            reporter_phone=values.get("reporter_phone") or None,
+            attachment_ids=[p.id for p in photos],
+            upload_tokens=[p.token for p in photos if p.token],
+        )
+        return report(session, data, reporter)
+    except AppError as exc:
+        session.rollback()
+        problems = problems_of(exc)
+        if posted.error is exc:
+            problems["photos"] = Problem("", detail=exc.message)
+        offered = keep_photos(session, posted, form, user, client=client)
+        session.commit()  # the kept photos: offered back below, swept if never used
+        page = report_form_page(
+            request,
+            session,
+            values,
+            message_of(exc, problems),
+            status=exc.status,
+            inspector=inspector,
+            problems=problems,
+            photos=offered,
+        )
+        page.headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
+        return page
 
 
 _report_page = report_form_page
@@ -77,25 +150,9 @@ def report_page(request: Request, session: DbSession, user: OptionalWebUser) -> 
 def report_submit(request: Request, session: DbSession, user: OptionalWebUser, form: CsrfForm) -> Response:
     values = {k: str(form.get(k) or "").strip() for k in REPORT_FIELDS}
     reporter: Principal = user or ANONYMOUS_CITIZEN
-    try:
-        photo_ids = save_photos(session, form, user, client=request.client.host if request.client else None)
-        data = ReportIn(
-            description=values["description"],
-            lng=parse_float(form, "lng", "经度"),
-            lat=parse_float(form, "lat", "纬度"),
-            category_code=values["category_code"] or None,
-            source="citizen",
-            address=values["address"],
-            reporter_name=values["reporter_name"] or None,
-            reporter_phone=values["reporter_phone"] or None,
-            attachment_ids=photo_ids,
-        )
-        result = report(session, data, reporter)
-    except AppError as exc:
-        session.rollback()
-        page = _report_page(request, session, values, exc.message, status=exc.status)
-        page.headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After of a 429
-        return page
+    result = submit_report(request, session, form, reporter, values, source="citizen")
+    if isinstance(result, Response):
+        return result
     case = result.case
     master = session.get(Case, case.master_case_id) if case.master_case_id else None
     receipt = {
@@ -169,16 +226,30 @@ def track_case(number: str, request: Request, session: DbSession, user: Optional
         response = RedirectResponse("/track", status_code=303)
         flash(response, "请输入案卷号和查询码查询进度", "info")
         return response
+    return _track_page(request, session, user, case)
+
+
+def _track_page(
+    request: Request,
+    session: Any,
+    user: Principal | None,
+    case: Case,
+    failed: FailedForm | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The public view of a case: only steps, states and notes marked 公开 (lookups.timeline)."""
     actor = user if (user and case.reporter_user_id == user.user_id) else ANONYMOUS_CITIZEN
     can_rate = case.state == State.closed and "rate" in allowed_actions(actor, case)
     names = {c.value: c.label for c in lookups.category_choices(session)}
     return render(
         request,
         "citizen/track_case.html",
+        status_code=status,
+        failed=failed,
         case=case,
         category_name=names.get(case.category_code, case.category_code),
         items=lookups.timeline(list(case.events), public=True),
-        photos=[a.id for a in case.attachments],
+        photos=attachments.photos(case.attachments),
         can_rate=can_rate,
         point=lookups.json_block([lookups.map_point(case, utcnow(), names) | {"url": ""}]),
     )
@@ -193,18 +264,19 @@ def track_rate(
     own = user is not None and case.reporter_user_id == user.user_id
     actor = user if own and user is not None else ANONYMOUS_CITIZEN
     rating = str(form.get("rating") or "")
-    data: dict[str, Any] = {"note": str(form.get("note") or "").strip(), "query_code": None if own else code}
+    typed = {"rating": rating, "note": str(form.get("note") or "").strip()[:4000]}
+    data: dict[str, Any] = {"note": typed["note"], "query_code": None if own else code}
     response = RedirectResponse(f"/track/{case.number}", status_code=303)
-    if not rating.isdigit():
-        flash(response, "请选择 1–5 分的满意度", "error")
-        return response
-    data["rating"] = int(rating)
     try:
+        if not rating.isdigit():
+            raise InvalidInput("请选择 1–5 分的满意度", errors=[{"field": "rating", "type": "missing"}])
+        data["rating"] = int(rating)
         transition(session, repository.get_case_for_update(session, case.id), "rate", actor, data)
     except AppError as exc:
         session.rollback()
-        flash(response, "{reason}", "error", values={"reason": exc.message})
-        return response
+        problems = problems_of(exc, {"note": "评价意见"})
+        failed = FailedForm("rate", message_of(exc, problems), typed, problems)
+        return _track_page(request, session, user, repository.load_full(session, case.id), failed, exc.status)
     session.commit()
     flash(response, "感谢您的评价！", "success")
     return response

@@ -12,19 +12,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicgrid.cases import present, repository
-from civicgrid.cases.intake import ReportIn, report
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.cases.states import STATE_LABELS, State
 from civicgrid.deps import DbSession, UnitOfWorkRoute
-from civicgrid.errors import AppError
 from civicgrid.geo.crs import haversine_m
 from civicgrid.models import Case, utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.web import lookups
-from civicgrid.web.forms import parse_float, save_photos
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash, require_web_roles
-from civicgrid.web.views_citizen import report_form_page
+from civicgrid.web.views_citizen import report_form_page, submit_report
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -106,21 +103,9 @@ def inspector_report(request: Request, session: DbSession, user: InspectorUser, 
     values = {
         k: str(form.get(k) or "").strip() for k in ("description", "lng", "lat", "address", "category_code")
     }
-    try:
-        ids = save_photos(session, form, user)
-        data = ReportIn(
-            description=values["description"],
-            lng=parse_float(form, "lng", "经度"),
-            lat=parse_float(form, "lat", "纬度"),
-            category_code=values["category_code"] or None,
-            source="inspector",
-            address=values["address"],
-            attachment_ids=ids,
-        )
-        result = report(session, data, user)
-    except AppError as exc:
-        session.rollback()
-        return _report_page(request, session, values, exc.message, status=exc.status)
+    result = submit_report(request, session, form, user, values, source="inspector", inspector=True)
+    if isinstance(result, Response):
+        return result  # refused: the form again, typed values and photos kept
     case = result.case
     state_label = STATE_LABELS.get(case.state, case.state)
     session.commit()

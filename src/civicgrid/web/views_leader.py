@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,11 +10,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from civicgrid.analytics.cockpit import (
+    UNIT_KINDS,
     categories,
     departments,
     grid_geojson,
     kpis,
     overdue_cases,
+    period_start,
+    rankings,
     supervised_cases,
     trend,
 )
@@ -56,11 +58,11 @@ def dashboard(
 ) -> Response:
     days = _days(days)
     now = utcnow()
-    since = now - timedelta(days=days)
+    since = period_start(now, days)
     k = kpis(session, since, now)
     weekly = days > 90
     cats = categories(session, since)
-    depts = departments(session, since, now)
+    ranks = rankings(departments(session, since, now))
     tr = i18n.gettext_for(i18n.request_lang(request))
     charts = {
         "trend": trend(session, since, now, weekly),
@@ -73,7 +75,8 @@ def dashboard(
         days=days,
         periods=PERIODS,
         kpis=k,
-        depts=depts,
+        rankings=ranks,
+        unit_kinds=UNIT_KINDS,
         overdue=overdue_cases(session, now),
         supervised=supervised_cases(session),
         charts=_json_block(charts),
@@ -82,12 +85,19 @@ def dashboard(
     return label(request, page)
 
 
+@router.get("/leader/supervised", response_class=HTMLResponse)
+def supervised_list(request: Request, session: ReadSession, user: Leader) -> Response:
+    """督办跟踪, all of it: the cases the 督办中 tile counts."""
+    items = supervised_cases(session, limit=None)
+    return label(request, render(request, "leader/supervised.html", supervised=items))
+
+
 @router.get("/web/api/leader/grids")
 def grids(
     request: Request, session: ReadSession, user: Leader, days: Annotated[int, Query()] = 30
 ) -> Response:
     now = utcnow()
-    body = grid_geojson(session, now - timedelta(days=_days(days)), now)
+    body = grid_geojson(session, period_start(now, _days(days)), now)
     response = Response(
         body, media_type="application/geo+json", headers={"Cache-Control": "private, max-age=60"}
     )

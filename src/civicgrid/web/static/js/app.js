@@ -118,18 +118,52 @@
     });
   }
 
-  // The bell: how many notices are unread (the page works without it: the link leads to the inbox).
+  // The bell: how many notices are unread, kept fresh every 30 s and when the tab comes back (the page works
+  // without it: the link leads to the inbox).
   function bell() {
     var count = document.querySelector("[data-bell-count]");
     if (!count || !window.fetch) { return; }
-    fetch("/web/api/notifications/unread", { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : { unread: 0 }; })
-      .then(function (data) {
-        if (data.unread > 0) { count.textContent = data.unread > 99 ? "99+" : String(data.unread); count.hidden = false; }
-      }).catch(function () {});
+    var last = -1;
+    var poll = function () {
+      if (document.hidden) { return; }
+      fetch("/web/api/notifications/unread", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data || data.unread === last) { return; }
+          last = data.unread;
+          count.textContent = data.unread > 99 ? "99+" : String(data.unread);
+          count.hidden = !(data.unread > 0);
+        }).catch(function () {});
+    };
+    poll();
+    window.setInterval(poll, 30000);
+    document.addEventListener("visibilitychange", poll);
+  }
+
+  // A region that scrolls (a wide table on a phone, a long ranking) can be reached and scrolled with the
+  // keyboard (WCAG 2.1.1): it joins the tab order while it actually scrolls.
+  function scrollRegions() {
+    var mark = function () {
+      var regions = document.querySelectorAll(".table-wrap, .rank-wrap, .scroll-wrap");
+      for (var i = 0; i < regions.length; i++) {
+        var el = regions[i];
+        var scrolls = el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1;
+        if (scrolls && !el.hasAttribute("tabindex")) {
+          el.setAttribute("tabindex", "0");
+          el.setAttribute("data-scroll-focus", "");
+        } else if (!scrolls && el.hasAttribute("data-scroll-focus")) {
+          el.removeAttribute("tabindex");
+          el.removeAttribute("data-scroll-focus");
+        }
+      }
+    };
+    mark();
+    window.addEventListener("resize", mark);
+    document.body.addEventListener("htmx:afterSettle", mark);
   }
 
   function init() {
+    scrollRegions();
     bell();
     confirmForms();
     photoPreviews();
