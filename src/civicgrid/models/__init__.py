@@ -13,6 +13,7 @@ from civicgrid.models.case import (
 )
 from civicgrid.models.catalog import Category, RoutingRule
 from civicgrid.models.geo import Area, GridGeneration, Landmark, Road
+from civicgrid.models.monitoring import Reading, Station
 from civicgrid.models.ops import IdempotencyKey
 from civicgrid.models.org import ApiClient, Department, RevokedToken, User, UserGrid, UserRole
 from civicgrid.models.outbox import OutboxMessage
@@ -34,10 +35,12 @@ __all__ = [
     "Landmark",
     "Notification",
     "OutboxMessage",
+    "Reading",
     "RevokedToken",
     "Road",
     "RoutingRule",
     "SecurityEvent",
+    "Station",
     "Supervision",
     "User",
     "UserGrid",

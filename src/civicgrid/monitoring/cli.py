@@ -18,7 +18,8 @@ from civicgrid.console import console, err, fail
 env_app = typer.Typer(
     help="环境指数：空气质量指数（HJ 633）和地表水水质类别（GB 3838）", no_args_is_help=True
 )
-hj212_app = typer.Typer(help="HJ 212 数据包：检查现场机报文", no_args_is_help=True)
+hj212_app = typer.Typer(help="HJ 212 数据包：接收站点数据（TCP）、检查现场机报文", no_args_is_help=True)
+station_app = typer.Typer(help="监测站点：新增、列表、停用", no_args_is_help=True)
 
 
 def _pairs(items: list[str], known: tuple[str, ...]) -> dict[str, float]:
@@ -185,6 +186,107 @@ def inspect_command(
         raise typer.Exit(1)
 
 
+@station_app.command("add")
+def station_add(
+    mn: Annotated[str, typer.Option("--mn", help="站点 MN（数据包中的设备唯一标识，≤ 24 位）")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="类型：air 空气、water 地表水、dust 扬尘、source 污染源、noise 噪声")
+    ],
+    name: Annotated[str, typer.Option("--name", help="站点名称")],
+    lng: Annotated[float, typer.Option("--lng", help="经度（WGS84）")],
+    lat: Annotated[float, typer.Option("--lat", help="纬度（WGS84）")],
+    password: Annotated[
+        str, typer.Option("--password", help="访问密码 PW（默认 123456，建议每站单独设置）")
+    ] = "123456",
+    target_class: Annotated[
+        str | None, typer.Option("--target-class", help="地表水断面的目标水质类别，如 III")
+    ] = None,
+    lake: Annotated[bool, typer.Option("--lake", help="湖库断面（总磷按湖库标准）")] = False,
+    interval: Annotated[int, typer.Option("--interval", help="实时数据间隔（秒）")] = 60,
+) -> None:
+    """新增监测站点，并定位到所在单元网格。"""
+    from civicgrid.db import unit_of_work
+    from civicgrid.errors import AppError
+    from civicgrid.monitoring import stations
+
+    data = stations.StationIn(mn, kind, name, lng, lat, password, target_class, lake, interval)
+    try:
+        with unit_of_work() as session:
+            st = stations.add(session, data)
+            out = stations.present(st)
+    except AppError as exc:
+        raise fail(exc.message, code=2) from None
+    console.print(
+        f"已新增站点 {out['mn']}（{out['name']}，{out['kind_label']}），位于网格 {out['grid_code']}"
+    )
+
+
+@station_app.command("list")
+def station_list(
+    kind: Annotated[str | None, typer.Option("--kind", help="只列出某类站点")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
+) -> None:
+    """列出监测站点。"""
+    from civicgrid.db import unit_of_work
+    from civicgrid.monitoring import stations
+
+    with unit_of_work(write=False) as session:
+        rows = [stations.present(s) for s in stations.listing(session, kind=kind)]
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        console.print("还没有监测站点：用 civicgrid station add 新增")
+        return
+    for r in rows:
+        state = "在用" if r["active"] else "已停用"
+        seen = r["last_seen_at"] or "从未上报"
+        console.print(
+            f"{r['mn']:<24} {r['kind_label']:<6} {r['name']}  网格 {r['grid_code']}  {state}  最近上报 {seen}"
+        )
+
+
+@station_app.command("deactivate")
+def station_deactivate(mn: Annotated[str, typer.Argument(help="站点 MN")]) -> None:
+    """停用站点：其数据包此后以 MN 错误（QnRtn=4）拒收，历史数据保留。"""
+    from civicgrid.db import unit_of_work
+    from civicgrid.errors import AppError
+    from civicgrid.monitoring import stations
+
+    try:
+        with unit_of_work() as session:
+            stations.deactivate(session, mn)
+    except AppError as exc:
+        raise fail(exc.message, code=2) from None
+    console.print(f"已停用站点 {mn}")
+
+
+@hj212_app.command("serve")
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option("--host", help="监听地址（默认取设置 CIVICGRID_MONITORING_HJ212_HOST）")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="监听端口（默认 9212）")] = None,
+) -> None:
+    """在前台运行 HJ 212 TCP 接收服务（生产环境请用 civicgrid services run hj212）。"""
+    import asyncio
+    import threading
+
+    from civicgrid.monitoring.service import serve
+    from civicgrid.monitoring.settings import get_monitoring_settings
+
+    s = get_monitoring_settings()
+    h, p = host or s.hj212_host, port or s.hj212_port
+    console.print(f"HJ 212 接收服务监听 {h}:{p}（Ctrl+C 停止）")
+    try:
+        asyncio.run(serve(h, p, threading.Event()))
+    except OSError as exc:
+        raise fail(f"无法监听 {h}:{p}：{exc.strerror}", code=2) from None
+    except KeyboardInterrupt:
+        console.print("已停止")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(env_app, name="env")
     app.add_typer(hj212_app, name="hj212")
+    app.add_typer(station_app, name="station")
