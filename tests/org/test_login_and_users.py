@@ -99,3 +99,24 @@ def test_totp_second_factor_for_staff(client, session) -> None:
     )
     assert r.status_code == 200, r.text
     assert session.scalar(select(User).where(User.username == "dispatcher")).totp_secret_enc != secret
+
+
+def test_a_hash_with_old_parameters_is_replaced_on_a_good_login(client, session) -> None:
+    """Hashes made with argon2-cffi's defaults (64 MiB, 3 passes, 4 lanes: ~300 ms of CPU per login) still
+    verify, and the next good login replaces them with today's cheaper OWASP parameters."""
+    from argon2 import PasswordHasher
+
+    from civicgrid.security.passwords import needs_rehash
+
+    old = PasswordHasher().hash("civicgrid2026")
+    session.execute(update(User).where(User.username == "dispatcher").values(password_hash=old))
+    session.commit()
+    assert needs_rehash(old)
+    assert _login(client, "dispatcher", "wrong-password").status_code == 401
+    session.expire_all()
+    assert session.scalar(select(User.password_hash).where(User.username == "dispatcher")) == old
+    assert _login(client, "dispatcher", "civicgrid2026").status_code == 200
+    session.expire_all()
+    new = session.scalar(select(User.password_hash).where(User.username == "dispatcher"))
+    assert new != old and not needs_rehash(new) and new.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert _login(client, "dispatcher", "civicgrid2026").status_code == 200

@@ -18,7 +18,7 @@ from civicgrid.org.roles import user_roles
 from civicgrid.org.tokens import TokenClaims
 from civicgrid.org.usernames import lookup_key, normal_username
 from civicgrid.security import audit
-from civicgrid.security.passwords import hash_password, verify_password
+from civicgrid.security.passwords import hash_password, needs_rehash, verify_password
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -217,16 +217,20 @@ def check_password(user: User | None, password: str) -> bool:
 @dataclass(frozen=True)
 class PasswordCheck:
     """A password verified before the write that records the login (argon2 is slow, and must not run while
-    SQLite's write turn is held): the stored hash it was checked against, and the answer."""
+    SQLite's write turn is held): the stored hash it was checked against, the answer, and — when the stored
+    hash was made with older parameters — its replacement, hashed here too."""
 
     password_hash: str | None
     ok: bool
+    rehash: str | None = None
 
 
 def verify_login(session: Session, username: str, password: str) -> PasswordCheck:
     """The slow half of a login, reading only: whether ``password`` is the account's (see check_password)."""
     user = find_user(session, username)
-    return PasswordCheck(user.password_hash if user else None, check_password(user, password))
+    ok = check_password(user, password)
+    rehash = hash_password(password) if user and ok and needs_rehash(user.password_hash) else None
+    return PasswordCheck(user.password_hash if user else None, ok, rehash)
 
 
 def _password_ok(user: User | None, password: str, checked: PasswordCheck | None) -> bool:
@@ -285,6 +289,8 @@ def authenticate(
         )
     user.failed_logins = 0
     user.locked_until = None
+    if checked is not None and checked.rehash and checked.password_hash == user.password_hash:
+        user.password_hash = checked.rehash  # today's parameters, hashed outside the write
     audit.record(session, "login", user_id=user.id, subject=username, ip=ip)
     return user
 
