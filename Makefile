@@ -64,8 +64,13 @@ browser:
 $(DEMO_DB):
 	CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) .venv/bin/civicgrid init --demo
 
+# Beside the web server: the HJ 212 listener and the station simulator feeding it (live data on /stations, /wall).
 demo: install $(DEMO_DB)
-	CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) .venv/bin/civicgrid serve --host $(HOST) --port $(PORT)
+	@export CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) CIVICGRID_MONITORING_SIMULATE=true \
+	  CIVICGRID_MONITORING_HJ212_HOST=$(HOST); \
+	.venv/bin/civicgrid services run hj212 station-simulator & services=$$!; \
+	trap 'kill $$services 2>/dev/null; wait $$services' EXIT; \
+	.venv/bin/civicgrid serve --host $(HOST) --port $(PORT)
 
 serve: install
 	CIVICGRID_DATABASE_URL=sqlite:///$(DEMO_DB) .venv/bin/civicgrid serve --host $(HOST) --port $(PORT)
@@ -74,11 +79,17 @@ test: install browser
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
+# Slow drills (crash, replica, load; marked `slow`) run in CI (CI=true) and with `make test SLOW=1`; a local
+# `make test` leaves them out to stay within 20 minutes on a 2-core machine. The slowest tests are listed at the end.
+SLOW ?= $(filter true,$(CI))
+NOT_SLOW := $(if $(SLOW),,and not slow)
+PYTEST_RUN := .venv/bin/pytest --durations=15
+
 test-sqlite:
-	CIVICGRID_TEST_DB=sqlite .venv/bin/pytest
+	CIVICGRID_TEST_DB=sqlite $(PYTEST_RUN) $(if $(SLOW),,-m "not slow")
 
 test-postgres:
-	CIVICGRID_TEST_DB=postgresql .venv/bin/pytest -m "db and not browser"
+	CIVICGRID_TEST_DB=postgresql $(PYTEST_RUN) -m "db and not browser $(NOT_SLOW)"
 
 bench: install browser
 	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
