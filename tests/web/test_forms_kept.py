@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,17 +44,33 @@ def _token(client: Any, path: str) -> str:
     return match.group(1)
 
 
-def _processing(session: Session) -> Case:
-    case = make_case(session, category="E0102")
-    return advance(
-        session,
-        case,
-        [
-            ("register", "shiftlead", {}),
-            ("dispatch", "dispatcher", {"department_code": "HW"}),
-            ("sign", "handler_hw", {}),
-        ],
-    )
+# 立案, 派遣 to 环卫 and 签收: the case is with the 环卫 handler (处置中).
+SIGNED: list[tuple[str, str, dict[str, Any]]] = [
+    ("register", "shiftlead", {}),
+    ("dispatch", "dispatcher", {"department_code": "HW"}),
+    ("sign", "handler_hw", {}),
+]
+
+
+@dataclass(frozen=True)
+class HandlerForm:
+    """A case the 环卫 handler holds (签收, 处置中), the handler signed in, and the CSRF token of the case's
+    page: ``post`` sends one of the page's action forms."""
+
+    client: Any
+    case: Case
+    token: str
+
+    def post(self, action: str, data: dict[str, str], **kw: Any) -> Any:
+        url = f"/cases/{self.case.id}/actions/{action}"
+        return self.client.post(url, data={"csrf_token": self.token, **data}, **kw)
+
+
+@pytest.fixture
+def handler_form(client: Any, session: Session) -> HandlerForm:
+    case = advance(session, make_case(session, category="E0102"), SIGNED)
+    _login(client, session, "handler_hw")
+    return HandlerForm(client, case, _token(client, f"/cases/{case.id}"))
 
 
 def _events(session: Session, case: Case, action: str) -> list[CaseEvent]:
@@ -61,18 +79,12 @@ def _events(session: Session, case: Case, action: str) -> list[CaseEvent]:
     )
 
 
-def test_extension_refused_keeps_the_reason_and_says_what_to_fix(client: Any, session: Session) -> None:
-    case = _processing(session)
-    _login(client, session, "handler_hw")
-    token = _token(client, f"/cases/{case.id}")
-    page = client.post(
-        f"/cases/{case.id}/actions/extend",
-        data={
-            "csrf_token": token,
-            "limit_amount": "0",
-            "limit_unit": "wd",
-            "note": "需协调环卫车辆，材料待采购",
-        },
+def test_extension_refused_keeps_the_reason_and_says_what_to_fix(
+    session: Session, handler_form: HandlerForm
+) -> None:
+    case = handler_form.case
+    page = handler_form.post(
+        "extend", {"limit_amount": "0", "limit_unit": "wd", "note": "需协调环卫车辆，材料待采购"}
     )
     assert page.status_code == 422
     assert "需协调环卫车辆，材料待采购</textarea>" in page.text
@@ -84,28 +96,20 @@ def test_extension_refused_keeps_the_reason_and_says_what_to_fix(client: Any, se
     assert case.extension_requested_limit is None and _events(session, case, "extend") == []
 
 
-def test_extension_without_a_reason_names_the_field(client: Any, session: Session) -> None:
-    case = _processing(session)
-    _login(client, session, "handler_hw")
-    token = _token(client, f"/cases/{case.id}")
-    page = client.post(
-        f"/cases/{case.id}/actions/extend",
-        data={"csrf_token": token, "limit_amount": "3", "limit_unit": "d", "note": ""},
-    )
+def test_extension_without_a_reason_names_the_field(handler_form: HandlerForm) -> None:
+    page = handler_form.post("extend", {"limit_amount": "3", "limit_unit": "d", "note": ""})
     assert page.status_code == 422
     assert "请填写延期理由" in page.text
     assert 'name="limit_amount" min="1" max="99" step="1" required inputmode="numeric" value="3"' in page.text
     assert "String should" not in page.text
 
 
-def test_extension_limits_are_picked_as_number_and_unit(client: Any, session: Session) -> None:
-    case = _processing(session)
-    _login(client, session, "handler_hw")
-    token = _token(client, f"/cases/{case.id}")
-    done = client.post(
-        f"/cases/{case.id}/actions/extend",
-        data={"csrf_token": token, "limit_amount": "3", "limit_unit": "d", "note": "雨天无法施工"},
-        follow_redirects=False,
+def test_extension_limits_are_picked_as_number_and_unit(
+    client: Any, session: Session, handler_form: HandlerForm
+) -> None:
+    case = handler_form.case
+    done = handler_form.post(
+        "extend", {"limit_amount": "3", "limit_unit": "d", "note": "雨天无法施工"}, follow_redirects=False
     )
     assert done.status_code == 303
     session.refresh(case)
@@ -120,9 +124,7 @@ def test_a_refused_check_keeps_its_photo_and_the_next_try_attaches_it(client: An
         session,
         case,
         [
-            ("register", "shiftlead", {}),
-            ("dispatch", "dispatcher", {"department_code": "HW"}),
-            ("sign", "handler_hw", {}),
+            *SIGNED,
             ("feedback", "handler_hw", {"note": "已清运"}),
             ("send_check", "operator", {}),
         ],
@@ -172,15 +174,11 @@ def test_a_citizen_report_refused_keeps_the_photo_for_the_next_try(client: Any, 
     assert att is not None and att.case_id is not None and att.step == "report"
 
 
-def test_a_kept_photo_of_someone_else_is_not_taken(client: Any, session: Session) -> None:
-    case = _processing(session)
+def test_a_kept_photo_of_someone_else_is_not_taken(session: Session, handler_form: HandlerForm) -> None:
     other = attachments.upload(session, _jpeg(), uploaded_by=None)  # an anonymous upload, token not known
-    _login(client, session, "handler_hw")
-    token = _token(client, f"/cases/{case.id}")
-    done = client.post(
-        f"/cases/{case.id}/actions/feedback",
-        data={"csrf_token": token, "note": "已处理", "kept_photo": str(other.id)},
-        follow_redirects=False,
+    session.commit()  # an earlier request's: one of this very transaction counts as the poster's own (fresh)
+    done = handler_form.post(
+        "feedback", {"note": "已处理", "kept_photo": str(other.id)}, follow_redirects=False
     )
     assert done.status_code == 303
     session.refresh(other)
@@ -249,15 +247,7 @@ def test_internal_notes_stay_off_the_public_pages(client: Any, session: Session)
 def test_check_screen_shows_before_and_after_side_by_side(client: Any, session: Session) -> None:
     case = make_case(session, point=grid_point(session, 0, "001"))
     before = attachments.add(session, case, "report", _jpeg((200, 40, 40)))
-    advance(
-        session,
-        case,
-        [
-            ("register", "shiftlead", {}),
-            ("dispatch", "dispatcher", {"department_code": "HW"}),
-            ("sign", "handler_hw", {}),
-        ],
-    )
+    advance(session, case, SIGNED)
     handler = session.scalar(select(User).where(User.username == "handler_hw"))
     assert handler is not None
     after = attachments.upload(session, _jpeg((40, 200, 40)), uploaded_by=handler.id)

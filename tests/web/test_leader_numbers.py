@@ -109,3 +109,28 @@ def _tz(name: str) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(name)
+
+
+@pytest.mark.parametrize("days", [7, 30, 365])
+def test_every_count_card_opens_a_list_of_as_many_cases(
+    client: Any, session: Session, demo: Any, days: int
+) -> None:
+    """上报数, 立案数, 结案数 and 在办案卷 link to the case list filtered the way the card counts; the
+    list's total (共 N 件) is the card's number."""
+    import html as htmlib
+
+    c = _leader(client, session)
+    page = c.get(f"/leader?days={days}").text
+    for kpi in ("reported", "registered", "closed", "in-work"):
+        card = re.search(
+            rf'<a class="kpi" href="([^"]+)"><span class="kpi-label">[^<]+</span>'
+            rf'<span class="kpi-num" data-kpi="{kpi}">(\d+)<',
+            page,
+        )
+        assert card, kpi
+        href, number = htmlib.unescape(card.group(1)), int(card.group(2))
+        listed = c.get(href)
+        assert listed.status_code == 200, href
+        total = re.search(r'id="queue-total" data-live-region>共 (\d+) 件<', listed.text)
+        assert total and int(total.group(1)) == number, (kpi, href, number)
+        assert number > 0, kpi  # the demo history has cases of every kind in every period

@@ -37,6 +37,8 @@ class CaseFilter:
     source: str | None = None
     received_from: datetime | None = None
     received_to: datetime | None = None
+    registered_from: datetime | None = None  # 立案 on or after (the leader's 立案数 card)
+    closed_from: datetime | None = None  # 结案 on or after (the leader's 结案数 card)
     overdue: bool | None = None
     number: str | None = None
     text: str | None = None  # search: part of number/address/description, or a whole phone (cases/search.py)
@@ -63,6 +65,10 @@ def _apply(q: Select[Case], f: CaseFilter, now: datetime) -> Select[Case]:
         q = q.where(Case.received_at >= f.received_from)
     if f.received_to:
         q = q.where(Case.received_at < f.received_to)
+    if f.registered_from:
+        q = q.where(Case.registered_at >= f.registered_from)
+    if f.closed_from:
+        q = q.where(Case.closed_at >= f.closed_from)
     if f.number:
         q = q.where(Case.number == f.number)
     if f.text:
@@ -82,12 +88,21 @@ def list_cases(
     page: int = 1,
     page_size: int = 50,
     sort: str = "-received",
+    count_cap: int | None = None,
 ) -> tuple[list[Case], int]:
     """One page of the cases ``actor`` may read that match ``f``, and how many match in all.
-    ``sort``: a key of ``SORTS``, ``-`` first for descending (the default: newest received first)."""
+    ``sort``: a key of ``SORTS``, ``-`` first for descending (the default: newest received first).
+    ``count_cap``: count no further than one past it (a list that shows "1000+" beyond; search at 1 M)."""
     now = utcnow()
     base = _apply(select(Case).where(readable_cases(actor)), f, now)
-    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    counted = base.order_by(None) if count_cap is None else base.order_by(None).limit(count_cap + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    if f.text and sort == "-received" and total > search.WALK_FROM:
+        # Newest first over many matches: walk the received-time index and stop at the page (cases/search.py).
+        plain = CaseFilter(**{**f.__dict__, "text": None})
+        base = _apply(select(Case).where(readable_cases(actor)), plain, now).where(
+            search.matches(f.text, walk=True)
+        )
     rows = session.scalars(
         base.order_by(*order_by(sort)).offset((page - 1) * page_size).limit(page_size)
     ).all()

@@ -11,11 +11,16 @@ slightly enlarged box lies in the interior of exactly one polygon and touches no
 polygon; one that touches no polygon stores "outside"; only cells that straddle a boundary fall back to
 the exact test. The enlargement (a thousandth of a cell) absorbs floating-point error in the point-to-cell
 arithmetic, so the answers are identical to the exact test.
+
+The raster costs seconds to build and pays off only for many lookups, so it may be built lazily
+(``eager_raster=False``): single lookups then use the exact test until the first bulk call builds it. A
+one-shot ``civicgrid locate`` or a server's first report does not wait for it; the answers are the same.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,6 +46,7 @@ class GridLocator:
         *,
         resolution_m: float = 5.0,
         max_raster_cells: int = 8_000_000,
+        eager_raster: bool = True,
     ) -> None:
         if len(codes) != len(polygons):
             raise ValueError("网格编码与多边形数量不一致")
@@ -60,7 +66,11 @@ class GridLocator:
         self._lat0 = (y0 + y1) / 2.0
         self._lng0 = (x0 + x1) / 2.0
         self._m_lng, self._m_lat = metres_per_degree(self._lat0)
-        self._build_raster(resolution_m, max_raster_cells)
+        self._raster_args = (resolution_m, max_raster_cells)
+        self._raster_lock = threading.Lock()
+        self._has_raster = False
+        if eager_raster:
+            self._ensure_raster()
         self._metric_tree: shapely.STRtree | None = None
         self._metric_polygons: NDArray[np.object_] | None = None
 
@@ -68,7 +78,27 @@ class GridLocator:
     def codes(self) -> tuple[str, ...]:
         return self._codes
 
+    @property
+    def resolution_m(self) -> float:
+        """The raster's cell size in metres (builds the raster if it is not built yet)."""
+        self._ensure_raster()
+        return self._resolution_m
+
+    @property
+    def straddle_fraction(self) -> float:
+        """The share of raster cells that fall back to the exact test (builds the raster if needed)."""
+        self._ensure_raster()
+        return self._straddle_fraction
+
     # --- raster -----------------------------------------------------------------------------------
+
+    def _ensure_raster(self) -> None:
+        if self._has_raster:
+            return
+        with self._raster_lock:
+            if not self._has_raster:
+                self._build_raster(*self._raster_args)
+                self._has_raster = True  # set last: lock-free readers see a complete raster
 
     def _build_raster(self, resolution_m: float, max_raster_cells: int) -> None:
         x0, y0, x1, y1 = self.bounds
@@ -82,7 +112,7 @@ class GridLocator:
             if nbx * nby * 4**levels <= max_raster_cells:
                 break
             leaf_m *= 1.5
-        self.resolution_m = leaf_m
+        self._resolution_m = leaf_m
         self._ox, self._oy = x0 - dx, y0 - dy
         self._dx, self._dy = dx, dy
         size = 2**levels
@@ -99,7 +129,7 @@ class GridLocator:
         self._ny, self._nx = raster.shape
         self._raster = np.ascontiguousarray(raster, dtype=np.int32)
         self._raster_flat = memoryview(self._raster.ravel())  # type: ignore[arg-type]
-        self.straddle_fraction = float(np.mean(self._raster == _STRADDLE))
+        self._straddle_fraction = float(np.mean(self._raster == _STRADDLE))
 
     def _classify(
         self, ix: NDArray[np.int64], iy: NDArray[np.int64], sx: float, sy: float
@@ -126,6 +156,11 @@ class GridLocator:
 
     def locate(self, lng: float, lat: float) -> str | None:
         """The code of the grid covering (lng, lat) in WGS84, or None outside every grid."""
+        if not self._has_raster:
+            if math.isnan(lng) or math.isnan(lat):
+                return None
+            hits = self._tree.query(Point(lng, lat), predicate="intersects")
+            return self._codes[int(hits.min())] if len(hits) else None
         fx = (lng - self._ox) / self._dx
         fy = (lat - self._oy) / self._dy
         if not (0.0 <= fx < self._nx and 0.0 <= fy < self._ny):  # also rejects NaN
@@ -142,6 +177,7 @@ class GridLocator:
         y = np.asarray(lat, dtype=np.float64).ravel()
         if x.shape != y.shape:
             raise ValueError("经度与纬度数组长度不一致")
+        self._ensure_raster()
         fx = (x - self._ox) / self._dx
         fy = (y - self._oy) / self._dy
         valid = (fx >= 0.0) & (fx < self._nx) & (fy >= 0.0) & (fy < self._ny)

@@ -1,6 +1,7 @@
 """受理员 / 值班长 / 派遣员 command center: the case queue with traffic lights, search, filters, column sort
-and paging. ``_filter`` turns the queue's parameters into a ``CaseFilter``; the map of all matching cases
-(views_map.py) calls it with the same parameters."""
+and paging. The queue's parameters are one dependency (``Queue``, read into ``QueueParams``) and
+``queue_filter`` turns them into a ``CaseFilter``: the queue's Excel export (views_export.py) and its map of
+all matching cases (views_map.py) take the same dependency and the same filter."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from civicgrid.cases import present, repository, search
 from civicgrid.cases.batch import actions_for as batch_actions_for
 from civicgrid.cases.repository import CaseFilter
-from civicgrid.cases.states import FINAL, OPEN, STATE_LABELS, State
+from civicgrid.cases.states import FINAL, OPEN, OPEN_REGISTERED, STATE_LABELS, State
 from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.models import Case, utcnow
 from civicgrid.org.roles import Principal
@@ -44,6 +45,7 @@ INBOX_STATES: dict[str, tuple[State, ...]] = {
     "dispatcher": (S.registered, S.returned),
 }
 OPEN_STATES = tuple(s.value for s in State if s in OPEN)
+IN_WORK_STATES = tuple(s.value for s in State if s in OPEN_REGISTERED)  # 在办: registered, not finished
 
 
 @dataclass(frozen=True)
@@ -97,37 +99,120 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), ZoneInfo(get_settings().timezone)).astimezone(UTC)
 
 
-def _filter(
-    tab: str,
-    user: Principal,
-    state: str,
-    category: str,
-    street: str,
-    overdue: bool,
-    q: str,
-    *,
-    department: str = "",
-    received_from: date | None = None,
-    received_to: date | None = None,
-) -> CaseFilter:
+@dataclass(frozen=True)
+class QueueParams:
+    """The queue's filter as the query string gives it (/center, its Excel export and its map of all
+    matching cases): an unknown state and an unknown sort are dropped, ``q`` is normalised, dates stay as
+    typed (``day_from``/``day_to`` read them; a bad one filters nothing)."""
+
+    tab: str = ""
+    state: str = ""
+    category: str = ""
+    street: str = ""
+    department: str = ""
+    received_from: str = ""
+    received_to: str = ""
+    registered_from: str = ""  # the leader's cards link here: 立案数, 结案数 of a period, 在办案卷
+    closed_from: str = ""
+    stage: str = ""  # "registered": 在办 (registered, not finished)
+    overdue: bool = False
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+    @property
+    def day_from(self) -> date | None:
+        return local_day(self.received_from)
+
+    @property
+    def day_to(self) -> date | None:
+        return local_day(self.received_to)
+
+    def links(self, tab: str) -> dict[str, str]:
+        """The parameters a link back to this list carries (``tab`` as shown), empty ones left out."""
+        params = {
+            "tab": tab,
+            "state": self.state,
+            "category": self.category,
+            "street": self.street,
+            "department": self.department,
+            "received_from": self.received_from,
+            "received_to": self.received_to,
+            "registered_from": self.registered_from,
+            "closed_from": self.closed_from,
+            "stage": self.stage,
+            "q": self.q,
+        }
+        if self.overdue:
+            params["overdue"] = "1"
+        return params
+
+
+def queue_params(
+    tab: Annotated[str, Query(pattern="^(todo|open|overdue|all)$")] = "",
+    state: Annotated[str, Query(max_length=16)] = "",
+    category: Annotated[str, Query(max_length=8)] = "",
+    street: Annotated[str, Query(max_length=20)] = "",
+    department: Annotated[str, Query(max_length=20)] = "",
+    received_from: Annotated[str, Query(max_length=10)] = "",
+    received_to: Annotated[str, Query(max_length=10)] = "",
+    registered_from: Annotated[str, Query(max_length=10)] = "",
+    closed_from: Annotated[str, Query(max_length=10)] = "",
+    stage: Annotated[str, Query(pattern="^(registered)?$")] = "",
+    overdue: bool = False,
+    q: Annotated[str, Query(max_length=search.MAX_CHARS)] = "",
+    sort: Annotated[str, Query(max_length=10)] = "",
+) -> QueueParams:
+    return QueueParams(
+        tab=tab,
+        state=state if state in STATE_LABELS else "",
+        category=category,
+        street=street,
+        department=department,
+        received_from=received_from,
+        received_to=received_to,
+        registered_from=registered_from if local_day(registered_from) else "",
+        closed_from=closed_from if local_day(closed_from) else "",
+        stage=stage,
+        overdue=overdue,
+        q=search.normalise(q),
+        sort=sort if sort in SORTS else DEFAULT_SORT,
+    )
+
+
+Queue = Annotated[QueueParams, Depends(queue_params)]
+
+
+def default_tab(p: QueueParams, user: Principal) -> str:
+    """The tab asked for, or the user's 待办 (todo) when their roles have one, else 在办 (open)."""
+    return p.tab or ("todo" if todo_states(user) else "open")
+
+
+def queue_filter(p: QueueParams, user: Principal) -> CaseFilter:
     """The queue's parameters as a filter. ``q`` searches (cases/search.py) once it has 2 characters;
     ``received_to`` is inclusive (the whole local day)."""
-    text = search.normalise(q)
+    tab = default_tab(p, user)
+    day_from, day_to = p.day_from, p.day_to
     f = CaseFilter(
-        category_code=category or None,
-        street_code=street or None,
-        department_code=department or None,
-        text=text if len(text) >= search.MIN_CHARS else None,
-        received_from=day_start(received_from) if received_from else None,
-        received_to=day_start(received_to + timedelta(days=1)) if received_to else None,
+        category_code=p.category or None,
+        street_code=p.street or None,
+        department_code=p.department or None,
+        text=p.q if len(p.q) >= search.MIN_CHARS else None,
+        received_from=day_start(day_from) if day_from else None,
+        received_to=day_start(day_to + timedelta(days=1)) if day_to else None,
     )
-    if state:
-        f.states = [state]
+    if registered := local_day(p.registered_from):
+        f.registered_from = day_start(registered)
+    if closed := local_day(p.closed_from):
+        f.closed_from = day_start(closed)
+    if p.state:
+        f.states = [p.state]
+    elif p.stage == "registered":
+        f.states = list(IN_WORK_STATES)
     elif tab == "todo":
         f.states = todo_states(user) or list(OPEN_STATES)
     elif tab in {"open", "overdue"}:
         f.states = list(OPEN_STATES)
-    if overdue or tab == "overdue":
+    if p.overdue or tab == "overdue":
         f.overdue = True
     return f
 
@@ -151,46 +236,24 @@ def center(
     request: Request,
     session: DbSession,
     user: CenterUser,
-    tab: Annotated[str, Query(pattern="^(todo|open|overdue|all)$")] = "",
-    state: Annotated[str, Query(max_length=16)] = "",
-    category: Annotated[str, Query(max_length=8)] = "",
-    street: Annotated[str, Query(max_length=20)] = "",
-    department: Annotated[str, Query(max_length=20)] = "",
-    received_from: Annotated[str, Query(max_length=10)] = "",
-    received_to: Annotated[str, Query(max_length=10)] = "",
-    overdue: bool = False,
-    q: Annotated[str, Query(max_length=search.MAX_CHARS)] = "",
-    sort: Annotated[str, Query(max_length=10)] = "",
+    p: Queue,
     size: Annotated[int, Query(ge=1, le=1000)] = PAGE_SIZE,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    if state and state not in STATE_LABELS:
-        state = ""
-    sort = sort if sort in SORTS else DEFAULT_SORT
     size = size if size in PAGE_SIZES else PAGE_SIZE
-    day_from, day_to = local_day(received_from), local_day(received_to)
+    sort = p.sort
     notices = []
-    if (received_from and day_from is None) or (received_to and day_to is None):
+    day_from, day_to = p.day_from, p.day_to
+    if (p.received_from and day_from is None) or (p.received_to and day_to is None):
         notices.append(N_("日期格式应为 年-月-日，如 2026-11-30；未按该日期筛选"))
     if day_from and day_to and day_to < day_from:
         notices.append(N_("结束日期早于开始日期，没有案卷能符合"))
-    q = search.normalise(q)
-    if 0 < len(q) < search.MIN_CHARS:
+    if 0 < len(p.q) < search.MIN_CHARS:
         notices.append(N_("搜索词至少 2 个字（或输入完整的案卷号、电话）"))
-    tab = tab or ("todo" if todo_states(user) else "open")
-    f = _filter(
-        tab,
-        user,
-        state,
-        category,
-        street,
-        overdue,
-        q,
-        department=department,
-        received_from=day_from,
-        received_to=day_to,
-    )
-    rows, total = repository.list_cases(session, user, f, page=page, page_size=size, sort=sort)
+    tab = default_tab(p, user)
+    f = queue_filter(p, user)
+    cap = search.COUNT_CAP if f.text else None  # a search counts to 1,000 and shows "1000+" beyond
+    rows, total = repository.list_cases(session, user, f, page=page, page_size=size, sort=sort, count_cap=cap)
     names = present.names(session)
     streets = lookups.street_choices(session)
     street_names = {c.value: c.label for c in streets}
@@ -207,24 +270,13 @@ def center(
         for c in rows
     ]
     counts = {
-        t: repository.list_cases(session, user, _filter(t, user, "", "", "", False, ""), page=1, page_size=1)[
+        t: repository.list_cases(session, user, queue_filter(QueueParams(tab=t), user), page=1, page_size=1)[
             1
         ]
         for t in ("todo", "open", "overdue")
         if t != "todo" or todo_states(user)
     }
-    params = {
-        "tab": tab,
-        "state": state,
-        "category": category,
-        "street": street,
-        "department": department,
-        "received_from": received_from,
-        "received_to": received_to,
-        "q": q,
-    }
-    if overdue:
-        params["overdue"] = "1"
+    params = p.links(tab)
     kept = {k: v for k, v in params.items() if v}
     extra = {
         k: v for k, v in (("sort", sort), ("size", str(size))) if v not in (DEFAULT_SORT, str(PAGE_SIZE))
@@ -235,13 +287,13 @@ def center(
         request,
         "center/queue.html",
         items=items,
-        total=total,
+        total=total if cap is None or total <= cap else f"{cap}+",
         page=page,
         pages=pages,
         base_qs=base_qs,
         counts=counts,
         tab=tab,
-        filters=params | {"overdue": overdue, "sort": sort, "size": size},
+        filters=params | {"overdue": p.overdue, "sort": sort, "size": size},
         notices=notices,
         sorting=sort_links(kept | ({"size": str(size)} if size != PAGE_SIZE else {}), sort),
         page_sizes=PAGE_SIZES,

@@ -6,9 +6,10 @@ recorded in the security log (``security.exportlog``) before the file leaves."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -27,7 +28,7 @@ from civicgrid.analytics.settings import get_analytics_settings
 from civicgrid.cases import repository, search
 from civicgrid.cases.repository import CaseFilter
 from civicgrid.deps import DbSession, UnitOfWorkRoute
-from civicgrid.errors import InvalidInput
+from civicgrid.errors import InvalidInput, NotFound
 from civicgrid.models import utcnow
 from civicgrid.notify import inbox
 from civicgrid.org.roles import Principal
@@ -38,14 +39,16 @@ from civicgrid.web.session import WebUser, require_web_roles
 from civicgrid.web.views_center import (
     CENTER_ROLES,
     DEFAULT_SORT,
-    SORTS,
-    _filter,
+    Queue,
     day_start,
     local_day,
-    todo_states,
+    queue_filter,
 )
 from civicgrid.web.views_dept import TABS as DEPT_TABS
 from civicgrid.web.views_inspector import my_tasks
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -127,43 +130,13 @@ def _cases(
 
 @router.get("/center/export.xlsx")
 def center_export(
-    request: Request,
-    session: DbSession,
-    user: CenterUser,
-    security_log: SecurityLog,
-    tab: Annotated[str, Query(pattern="^(todo|open|overdue|all)$")] = "",
-    state: Annotated[str, Query(max_length=16)] = "",
-    category: Annotated[str, Query(max_length=8)] = "",
-    street: Annotated[str, Query(max_length=20)] = "",
-    department: Annotated[str, Query(max_length=20)] = "",
-    received_from: Annotated[str, Query(max_length=10)] = "",
-    received_to: Annotated[str, Query(max_length=10)] = "",
-    overdue: bool = False,
-    q: Annotated[str, Query(max_length=search.MAX_CHARS)] = "",
-    sort: Annotated[str, Query(max_length=10)] = "",
+    request: Request, session: DbSession, user: CenterUser, security_log: SecurityLog, queue: Queue
 ) -> Response:
     """The queue as filtered on /center (every matching case, not one page)."""
-    from civicgrid.cases.states import STATE_LABELS
-
-    tab = tab or ("todo" if todo_states(user) else "open")
-    f = _filter(
-        tab,
-        user,
-        state if state in STATE_LABELS else "",
-        category,
-        street,
-        overdue,
-        search.normalise(q),
-        department=department,
-        received_from=local_day(received_from),
-        received_to=local_day(received_to),
+    f = queue_filter(queue, user)
+    return _cases(
+        request, session, security_log, user, f, what="center_queue", name="案卷列表", sort=queue.sort
     )
-    name = "案卷列表"
-    return _cases(request, session, security_log, user, f, what="center_queue", name=name, sort=_sort(sort))
-
-
-def _sort(sort: str) -> str:
-    return sort if sort in SORTS else DEFAULT_SORT
 
 
 @router.get("/dept/export.xlsx")
@@ -260,47 +233,45 @@ def _dt(value: datetime | None) -> str:
     return format_dt(value) if value else ""
 
 
-@router.get("/leader/export/overdue.xlsx")
-def leader_overdue_export(
-    request: Request, session: ReadSession, user: Leader, security_log: SecurityLog
-) -> Response:
-    """超期案卷: every case overdue now (the tile's count, not only the 15 on the page)."""
+@dataclass(frozen=True)
+class LeaderTable:
+    """A list of the leader page exported as shown there (all of it, not the 15 rows on the page)."""
+
+    name: str
+    headers: tuple[str, ...]
+    widths: tuple[int, ...]
+    rows: Callable[[Session], list[tuple[Any, ...]]]
+
+
+def _overdue_rows(session: Session) -> list[tuple[Any, ...]]:
+    """超期案卷: every case overdue now (the tile's count; one past the cap, so that it is refused)."""
     lines = overdue_cases(session, utcnow(), limit=get_analytics_settings().xlsx_web_max_rows + 1)
-    rows = [
+    return [
         (c.number, c.category, c.department, c.area, _dt(c.due_at), "是" if c.supervised else "否")
         for c in lines
     ]
-    return _table(
-        request,
-        security_log,
-        user,
-        what="leader_overdue",
-        name="超期案卷",
-        headers=("案卷号", "类别", "责任单位", "区域", "处置期限", "已督办"),
-        rows=rows,
-        filters={},
-        widths=(20, 14, 20, 24, 17, 7),
-    )
 
 
-@router.get("/leader/export/supervised.xlsx")
-def leader_supervised_export(
-    request: Request, session: ReadSession, user: Leader, security_log: SecurityLog
-) -> Response:
+def _supervised_rows(session: Session) -> list[tuple[Any, ...]]:
     """督办跟踪: every case under a leader's supervision that is not finished."""
     lines = supervised_cases(session, limit=None)
-    rows = [(c.number, c.category, c.note, c.department, _dt(c.noted_at), _dt(c.due_at)) for c in lines]
-    return _table(
-        request,
-        security_log,
-        user,
-        what="leader_supervised",
-        name="督办跟踪",
-        headers=("案卷号", "类别", "督办意见", "责任单位", "督办时间", "处置期限"),
-        rows=rows,
-        filters={},
-        widths=(20, 14, 40, 20, 17, 17),
-    )
+    return [(c.number, c.category, c.note, c.department, _dt(c.noted_at), _dt(c.due_at)) for c in lines]
+
+
+LEADER_TABLES = {
+    "overdue": LeaderTable(
+        "超期案卷",
+        ("案卷号", "类别", "责任单位", "区域", "处置期限", "已督办"),
+        (20, 14, 20, 24, 17, 7),
+        _overdue_rows,
+    ),
+    "supervised": LeaderTable(
+        "督办跟踪",
+        ("案卷号", "类别", "督办意见", "责任单位", "督办时间", "处置期限"),
+        (20, 14, 40, 20, 17, 17),
+        _supervised_rows,
+    ),
+}
 
 
 @router.get("/leader/export/ranking.xlsx")
@@ -342,4 +313,26 @@ def leader_ranking_export(
         rows=rows,
         filters={"days": days},
         widths=(10, 6, 10, 22, 11, 9, 8, 9, 36),
+    )
+
+
+# Declared after ranking.xlsx, which it would otherwise match.
+@router.get("/leader/export/{table}.xlsx")
+def leader_table_export(
+    table: str, request: Request, session: ReadSession, user: Leader, security_log: SecurityLog
+) -> Response:
+    """超期案卷 (/leader/export/overdue.xlsx) or 督办跟踪 (/leader/export/supervised.xlsx)."""
+    spec = LEADER_TABLES.get(table)
+    if spec is None:
+        raise NotFound("没有这种导出")
+    return _table(
+        request,
+        security_log,
+        user,
+        what=f"leader_{table}",
+        name=spec.name,
+        headers=spec.headers,
+        rows=spec.rows(session),
+        filters={},
+        widths=spec.widths,
     )

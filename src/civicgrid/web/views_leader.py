@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -28,6 +29,7 @@ from civicgrid.errors import AppError
 from civicgrid.models import utcnow
 from civicgrid.org.roles import Principal
 from civicgrid.replica import ReadSession, label, pin_primary
+from civicgrid.settings import get_settings
 from civicgrid.web import i18n
 from civicgrid.web.render import render
 from civicgrid.web.session import CsrfForm, flash, require_web_roles
@@ -73,6 +75,7 @@ def dashboard(
         request,
         "leader/dashboard.html",
         days=days,
+        since_day=since.astimezone(ZoneInfo(get_settings().timezone)).date().isoformat(),
         periods=PERIODS,
         kpis=k,
         rankings=ranks,

@@ -2,7 +2,8 @@
 the wall), the public map of reports (/map, no login, masked) and the citizen form's nearby hint.
 
 The pages build no queries: matching cases come from ``cases.repository.matching_points`` with the queue's own
-filter (``views_center._filter``), public and nearby reports from ``cases.mapview`` (masked there).
+parameters and filter (``views_center.Queue``, ``queue_filter``), public and nearby reports from
+``cases.mapview`` (masked there).
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from civicgrid.cases import mapview, present, repository
-from civicgrid.cases.states import STATE_LABELS
 from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.models import utcnow
 from civicgrid.web import lookups
 from civicgrid.web.render import render
-from civicgrid.web.views_center import CenterUser, _filter, local_day, row_light, todo_states
+from civicgrid.web.views_center import CenterUser, Queue, queue_filter, row_light
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
@@ -32,35 +32,9 @@ def _point(p: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/web/api/cases.geojson")
-def matching_cases(
-    session: DbSession,
-    user: CenterUser,
-    tab: Annotated[str, Query(pattern="^(todo|open|overdue|all)$")] = "",
-    state: Annotated[str, Query(max_length=16)] = "",
-    category: Annotated[str, Query(max_length=8)] = "",
-    street: Annotated[str, Query(max_length=20)] = "",
-    overdue: bool = False,
-    q: Annotated[str, Query(max_length=100)] = "",
-    department: Annotated[str, Query(max_length=20)] = "",
-    received_from: Annotated[str, Query(max_length=10)] = "",
-    received_to: Annotated[str, Query(max_length=10)] = "",
-) -> dict[str, Any]:
+def matching_cases(session: DbSession, user: CenterUser, queue: Queue) -> dict[str, Any]:
     """Every case the queue would list with the same parameters (not only one page), as GeoJSON points."""
-    if state and state not in STATE_LABELS:
-        state = ""
-    tab = tab or ("todo" if todo_states(user) else "open")
-    f = _filter(
-        tab,
-        user,
-        state,
-        category,
-        street,
-        overdue,
-        q,
-        department=department,
-        received_from=local_day(received_from),
-        received_to=local_day(received_to),
-    )
+    f = queue_filter(queue, user)
     rows, total = repository.matching_points(session, user, f, limit=MAX_POINTS)
     names = present.names(session).categories
     now = utcnow()

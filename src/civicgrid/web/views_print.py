@@ -22,6 +22,7 @@ from civicgrid.errors import NotFound
 from civicgrid.evaluation.html import Toolbar, monthly_css, monthly_html
 from civicgrid.evaluation.live import monthly_live
 from civicgrid.evaluation.period import parse_period
+from civicgrid.evaluation.report import MonthlyReport
 from civicgrid.evaluation.xlsx import monthly_workbook
 from civicgrid.models import CaseEvent, utcnow
 from civicgrid.org.roles import Principal
@@ -96,9 +97,25 @@ def _months(today: date, n: int = REPORT_MONTHS) -> list[tuple[str, str]]:
     return out
 
 
-def _period(period: str) -> Any:
+def _monthly(
+    request: Request, session: Any, user: Principal, security_log: Any, period: str, fmt: str
+) -> MonthlyReport:
+    """The report of the chosen month (this month so far by default), its reading recorded in the security
+    log as the page or the workbook that shows it."""
     today = local(utcnow()).date()
-    return parse_period(period or f"{today.year}-{today.month:02d}", get_settings().timezone)
+    p = parse_period(period or f"{today.year}-{today.month:02d}", get_settings().timezone)
+    report = monthly_live(session, p)
+    log_http_export(
+        security_log,
+        request,
+        user,
+        what="monthly_report",
+        fmt=fmt,
+        filters={"period": p.key},
+        rows=sum(len(section.rows) for section in report.sections.values()),
+        channel="web",
+    )
+    return report
 
 
 @router.get("/leader/report")
@@ -109,25 +126,13 @@ def monthly_report(
     security_log: SecurityLog,
     period: Annotated[str, Query(max_length=24)] = "",
 ) -> HTMLResponse:
-    """月度考核通报 for the chosen month (this month so far by default), ready to print."""
-    p = _period(period)
-    report = monthly_live(session, p)
+    """月度考核通报 for the chosen month, ready to print."""
+    report = _monthly(request, session, user, security_log, period, "html")
     toolbar = Toolbar(
         back="/leader",
         action="/leader/report",
-        xlsx=f"/leader/report.xlsx?period={quote(p.key)}",
+        xlsx=f"/leader/report.xlsx?period={quote(report.period.key)}",
         periods=_months(local(utcnow()).date()),
-    )
-    rows = sum(len(section.rows) for section in report.sections.values())
-    log_http_export(
-        security_log,
-        request,
-        user,
-        what="monthly_report",
-        fmt="html",
-        filters={"period": p.key},
-        rows=rows,
-        channel="web",
     )
     return HTMLResponse(monthly_html(report, stylesheet="/leader/report.css", toolbar=toolbar))
 
@@ -141,21 +146,8 @@ def monthly_report_xlsx(
     period: Annotated[str, Query(max_length=24)] = "",
 ) -> Response:
     """The monthly report and every evaluation table (one sheet per kind of unit) as a workbook."""
-    p = _period(period)
-    report = monthly_live(session, p)
-    body = monthly_workbook(report)
-    rows = sum(len(section.rows) for section in report.sections.values())
-    log_http_export(
-        security_log,
-        request,
-        user,
-        what="monthly_report",
-        fmt="xlsx",
-        filters={"period": p.key},
-        rows=rows,
-        channel="web",
-    )
-    return xlsx_response(body, f"月度考核通报{p.key}")
+    report = _monthly(request, session, user, security_log, period, "xlsx")
+    return xlsx_response(monthly_workbook(report), f"月度考核通报{report.period.key}")
 
 
 @router.get("/leader/report.css")
