@@ -33,23 +33,25 @@ def main() -> None:
     args = parser.parse_args()
     stream = b"".join(packet(i) for i in range(args.packets))
     chunks = [stream[i : i + 65536] for i in range(0, len(stream), 65536)]
-    best = 0.0
+    best = best_cpu = 0.0
     for _ in range(3):
         framer = Framer()
         parsed = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for chunk in chunks:
             for frame in framer.feed(chunk):
                 parse_frame(frame)
                 parsed += 1
-        elapsed = time.perf_counter() - start
+        elapsed, cpu_s = time.perf_counter() - start, time.process_time() - cpu
         assert parsed == args.packets
         best = max(best, parsed / elapsed)
+        best_cpu = max(best_cpu, parsed / cpu_s)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
         f"{args.packets:,} packets, {len(stream) / args.packets:.0f} bytes each, best of 3 runs on one core"
     )
-    print(f"parse rate: {best:,.0f} packets/s")
+    print(f"parse rate: {best:,.0f} packets/s (wall clock)")
+    print(f"parse rate: {best_cpu:,.0f} packets per CPU-second (steadier on a shared machine)")
 
 
 if __name__ == "__main__":

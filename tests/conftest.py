@@ -141,3 +141,26 @@ def client(session: Session) -> Iterator[object]:
     app.dependency_overrides[get_writer] = lambda: lambda work: work(session)
     with TestClient(app, raise_server_exceptions=True) as c:
         yield c
+
+
+MQTT_URL = os.environ.get("CIVICGRID_TEST_MQTT", "mqtt://127.0.0.1:1883")
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker() -> str:
+    """The MQTT broker the MQTT tests talk to (Mosquitto on 1883 unless CIVICGRID_TEST_MQTT says otherwise).
+
+    A missing broker skips those tests on a developer's machine but fails them in CI (CI=true), as PostgreSQL.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(MQTT_URL)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 1883), timeout=3).close()
+    except OSError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"MQTT broker required in CI; {MQTT_URL} unreachable: {exc}", pytrace=False)
+        print(f"\n*** MQTT broker {MQTT_URL} unreachable ({exc}); MQTT tests SKIPPED ***\n", file=sys.stderr)
+        pytest.skip(f"MQTT broker not reachable at {MQTT_URL}")
+    return MQTT_URL

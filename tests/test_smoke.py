@@ -11,7 +11,7 @@ def test_health_and_openapi(client) -> None:
 
 def test_seeded_reference_data(client) -> None:
     cats = client.get("/api/v1/categories").json()
-    assert len(cats) == 75
+    assert len(cats) == 78  # SPEC §5 and the three monitoring categories (E0606–E0608)
     assert {"code": "E0102", "name": "暴露垃圾", "limit": "4wh"}.items() <= cats[
         [c["code"] for c in cats].index("E0102")
     ].items()

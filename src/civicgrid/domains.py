@@ -34,6 +34,7 @@ INSTALLED: tuple[str, ...] = (
     "civicgrid.demo",
     "civicgrid.ops",
     "civicgrid.monitoring",
+    "civicgrid.supervision",
 )
 
 

@@ -35,8 +35,8 @@ def test_department_table() -> None:
 
 def test_counts_per_kind_match_spec() -> None:
     categories = load_seed_categories()
-    assert len(categories) == 75
-    assert Counter(c.kind for c in categories) == {"C": 29, "E": 46}
+    assert len(categories) == 78
+    assert Counter(c.kind for c in categories) == {"C": 29, "E": 49}
     assert Counter((c.kind, c.major_code) for c in categories) == {
         ("C", "01"): 14,
         ("C", "02"): 7,
@@ -48,7 +48,7 @@ def test_counts_per_kind_match_spec() -> None:
         ("E", "03"): 6,
         ("E", "04"): 5,
         ("E", "05"): 9,
-        ("E", "06"): 5,
+        ("E", "06"): 8,  # E0606–E0608: the monitoring rules' categories (SPEC §10)
         ("E", "07"): 4,
         ("E", "08"): 4,
     }
@@ -86,7 +86,7 @@ def test_major_names_and_sources() -> None:
     assert majors[("E", "04")] == "突发事件"
     assert majors[("E", "08")] == "社会治理"
     sources = Counter(c.source for c in load_seed_categories())
-    assert sources == {"CJ/T 214-2007": 29, "city-list": 33, "civicgrid": 13}
+    assert sources == {"CJ/T 214-2007": 29, "city-list": 33, "civicgrid": 16}
 
 
 def test_every_department_code_valid() -> None:

@@ -56,7 +56,7 @@ def run(env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedP
 
 
 def test_init_import_export_locate_user(env, tmp_path: Path) -> None:
-    assert "已装入 16 个部门、75 个问题类别" in run(env, "init").stdout
+    assert "已装入 16 个部门、78 个问题类别" in run(env, "init").stdout
     f = tmp_path / "grids.geojson"
     f.write_text(json.dumps(grids_geojson(), ensure_ascii=False), encoding="utf-8")
     dry = run(env, "import-grids", str(f))
@@ -149,7 +149,7 @@ def test_backup_and_restore_drill(env, tmp_path: Path) -> None:
     assert "确认请加 --yes" in run(env, "restore", str(tmp_path / "bk.sqlite3"), code=2).stderr
     run(env, "restore", str(tmp_path / "bk.sqlite3"), "--yes")
     con = sqlite3.connect(db)
-    assert con.execute("select count(*) from categories where name != 'x'").fetchone()[0] == before == 75
+    assert con.execute("select count(*) from categories where name != 'x'").fetchone()[0] == before == 78
     assert "哈希链完整" in run(env, "audit", "verify").stdout
 
 
@@ -184,7 +184,7 @@ def test_postgres_backup_and_restore_drill(tmp_path: Path) -> None:
             c.execute(text("UPDATE categories SET name = 'x'"))
         run(env, "restore", str(tmp_path / "pg.pgdump"), "--yes")
         with db.connect() as c:
-            assert c.execute(text("SELECT count(*) FROM categories WHERE name <> 'x'")).scalar() == 75
+            assert c.execute(text("SELECT count(*) FROM categories WHERE name <> 'x'")).scalar() == 78
             assert c.execute(text("SELECT count(*) FROM users WHERE username = 'li'")).scalar() == 1
         db.dispose()
         assert "哈希链完整" in run(env, "audit", "verify").stdout

@@ -147,3 +147,21 @@ def test_the_stations_api_lists_reads_and_refuses_bad_input(client: TestClient, 
     assert bad.status_code == 422 and bad.json()["detail"] == "起始时间应早于结束时间"
     assert client.get("/api/v1/stations").status_code == 401
     assert client.post("/api/v1/stations/API001/deactivate", headers=headers).status_code == 403
+
+
+def test_store_counts_the_new_rows_on_either_database(session: Session) -> None:
+    """readings.store says how many rows were new — 0 for a packet sent again (PostgreSQL used to say -1)."""
+    from civicgrid.monitoring import readings
+
+    p = grid_point(session, 2)
+    st = stations.add(session, stations.StationIn("CNT1", "air", "计数站", p.lng, p.lat, password="123456"))
+    header = {"QN": "20261130090500001", "ST": "22", "CN": "2061", "PW": "123456", "MN": "CNT1", "Flag": 5}
+    cp = "DataTime=20261130090000;a34004-Avg=35,a34004-Flag=N;a34002-Avg=60,a34002-Flag=N"
+    frame = build(header, cp)
+    packet = parse_frame(frame)
+    assert readings.store(session, st, packet) == 2
+    assert readings.store(session, st, packet) == 0
+    assert (
+        session.scalar(select(Reading.value).where(Reading.station_id == st.id, Reading.code == "a34004"))
+        == 35
+    )

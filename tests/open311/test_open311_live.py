@@ -72,7 +72,7 @@ def test_georeport_client_reads_everything(live: tuple[str, str], fmt: str) -> N
     base, _ = live
     client = GeoReport(base, output_format=fmt)
     services = client.get_service_list()
-    assert len(services) == 75
+    assert len(services) == 78
     c0101 = next(s for s in services if s["service_code"] == "C0101")
     assert (c0101["service_name"], c0101["group"], str(c0101["metadata"]).lower()) == (
         "上水井盖",

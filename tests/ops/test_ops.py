@@ -17,7 +17,11 @@ def test_health_ready_and_metrics(client, monkeypatch) -> None:
     assert r.status_code == 200 and r.json() == {
         "status": "ready",
         "checks": {"database": "ok", "migrations": "ok", "grids": "ok"},
-        "services": {"hj212": "未运行"},  # declared by monitoring, not started in this test
+        "services": {
+            "hj212": "未运行",
+            "mqtt": "未运行",
+            "station-simulator": "未运行",
+        },  # declared, not started here
     }
     client.get("/api/v1/categories")
     m = client.get("/metrics", headers={"Authorization": "Bearer scrape-token"}).text

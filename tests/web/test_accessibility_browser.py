@@ -164,6 +164,13 @@ def test_every_page_is_accessible_at_both_widths(browser: Any, live_server: Live
         w.login("admin")
         for tab in ("", "grids", "departments", "categories", "routing", "users", "keys", "outbox"):
             w.check("admin" + (f"-{tab}" if tab else ""), "/admin" + (f"/{tab}" if tab else ""))
+        # The monitoring pages (monitoring/pages.py).
+        for name, path in (
+            ("stations", ""),
+            ("stations-import", "/import"),
+            ("stations-rankings", "/rankings"),
+        ):
+            w.check(name, "/stations" + path)
         problems += w.problems
 
     assert problems == [], "accessibility and layout problems:\n  " + "\n  ".join(problems)

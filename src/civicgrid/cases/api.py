@@ -247,7 +247,7 @@ def list_cases(
 @router.get("/cases/{case_id:int}", response_model=CaseDetail, summary="案卷详情（含流转记录）")
 def get_case(case_id: RowId, session: DbSession, actor: CurrentUser) -> CaseDetail:
     case = repository.get_case(session, actor, case_id, with_events=True)
-    return present.case_detail(case, actor, present.names(session))
+    return present.case_detail(case, actor, present.names(session), session)
 
 
 @router.post("/cases/{case_id}/actions/{action}", response_model=CaseDetail, summary="对案卷执行操作")
@@ -262,7 +262,7 @@ def act(
     case = repository.get_case_for_update(session, case_id)
     transition(session, case, action, actor, body or {})
     # The actor was allowed to act; show them the result even if it left their scope (a handler's 回退).
-    return present.case_detail(repository.load_full(session, case_id), actor, present.names(session))
+    return present.case_detail(repository.load_full(session, case_id), actor, present.names(session), session)
 
 
 @router.post("/cases/batch", response_model=BatchOut, summary="批量签收 / 派遣 / 结案（逐件给出结果）")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicgrid import domains
 from civicgrid.cases.attachments import step_label
 from civicgrid.cases.events import public_note as public_note
 from civicgrid.cases.schemas import AttachmentOut, CaseDetail, CaseOut, EventOut
@@ -121,10 +123,22 @@ def event_out(ev: CaseEvent) -> EventOut:
     )
 
 
-def case_detail(case: Case, actor: Principal, names: Names) -> CaseDetail:
+def case_links(session: Session, case: Case) -> dict[str, Any]:
+    """What other domains add to a case's detail, e.g. the monitoring station of a sensor case: functions
+    ``(session, case) -> dict`` declared as ``Domain.extra["case_detail"]``, so this engine names no domain.
+    Only keys that are fields of ``CaseDetail`` are kept."""
+    out: dict[str, Any] = {}
+    for domain in domains.all_domains():
+        for ref in domain.extra.get("case_detail", ()):
+            out.update(domains.resolve(ref)(session, case))
+    return {k: v for k, v in out.items() if k in CaseDetail.model_fields and k not in CaseOut.model_fields}
+
+
+def case_detail(case: Case, actor: Principal, names: Names, session: Session | None = None) -> CaseDetail:
     base = case_out(case, actor, names)
     return CaseDetail(
         **base.model_dump(),
         events=[event_out(e) for e in case.events],
         attachments=[attachment_out(a) for a in case.attachments],
+        **(case_links(session, case) if session is not None else {}),
     )

@@ -142,9 +142,16 @@ class CaseOut(BaseModel):
     allowed_actions: list[str]
 
 
+class StationRef(BaseModel):
+    mn: str = Field(description="监测站点 MN")
+    name: str = Field(description="站点名称")
+
+
 class CaseDetail(CaseOut):
     events: list[EventOut]
     attachments: list[AttachmentOut]
+    # Filled by a domain's case-detail hook (present.case_links), never by the case engine itself.
+    station: StationRef | None = Field(default=None, description="物联感知案卷的监测站点（来源为 sensor 时）")
 
 
 class CasePage(BaseModel):

@@ -125,10 +125,14 @@ def _users(session: Session, plan: DistrictPlan) -> int:
 def build_demo(
     session: Session, *, cases: int = 5000, progress: Callable[[int, int], None] | None = None
 ) -> DemoSummary:
+    from civicgrid.demo import stations
     from civicgrid.demo.history import generate_history
+    from civicgrid.demo.supervision import import_speech
 
     plan, summary = build_district(session)
     if progress:
         progress(0, cases)  # the district stands; the history begins
     summary.cases = generate_history(session, plan, cases, progress=progress)
+    stations.build(session, plan)  # monitoring stations, their last 30 days and the sensor cases they open
+    import_speech(session)  # the work-plan speech as a 督办事项 and the 督查员 account (demo/supervision.py)
     return summary

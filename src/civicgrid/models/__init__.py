@@ -17,6 +17,14 @@ from civicgrid.models.monitoring import Reading, Station
 from civicgrid.models.ops import IdempotencyKey
 from civicgrid.models.org import ApiClient, Department, RevokedToken, User, UserGrid, UserRole
 from civicgrid.models.outbox import OutboxMessage
+from civicgrid.models.station_alarms import StationEpisode, StationRule  # noqa: F401
+from civicgrid.models.supervision import (  # noqa: F401
+    ColourChange,
+    Directive,
+    ProgressReport,
+    SupervisionTask,
+    TaskEvent,
+)
 
 __all__ = [
     "ApiClient",

@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, File, Query, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
 from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.errors import InvalidInput
 from civicgrid.models import utcnow
-from civicgrid.monitoring import readings, stations
+from civicgrid.monitoring import aggregate, readings, station_bulk, station_import, stations
 from civicgrid.org.auth import AdminUser, StaffUser
 from civicgrid.settings import get_settings
 
@@ -68,7 +69,7 @@ def station_readings(
         raise InvalidInput(
             f"{readings.WINDOW_LABELS[interval]}数据一次最多查询 {MAX_SPAN[interval].days} 天", field="from"
         )
-    rows = readings.series(session, station, interval, start, end)
+    rows = aggregate.series(session, station, interval, start, end)  # archived minutes too
     return {
         "station": stations.present(station),
         "interval": interval,
@@ -86,6 +87,43 @@ def station_readings(
             for r in rows
         ],
     }
+
+
+class StationPatch(BaseModel):
+    """What to change on a station; a field left out stays as it is (MN and kind cannot change)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=100, description="站点名称")
+    lng: float | None = Field(default=None, description="经度（WGS84）；与纬度同时给出，重新定位网格")
+    lat: float | None = Field(default=None, description="纬度（WGS84）")
+    password: str | None = Field(default=None, max_length=16, description="访问密码 PW")
+    target_class: str | None = Field(default=None, max_length=4, description="地表水断面的目标水质类别")
+    lake: bool | None = Field(default=None, description="湖库断面（总磷按湖库标准）")
+    interval_s: int | None = Field(default=None, description="实时数据间隔（秒）")
+    permit_limits: dict[str, float] | None = Field(default=None, description="污染源许可限值：编码 → 限值")
+    active: bool | None = Field(default=None, description="启用或停用")
+
+
+@router.patch("/stations/{mn}", summary="修改站点（管理员）")
+def edit_station(session: DbSession, user: AdminUser, mn: str, body: StationPatch) -> dict[str, Any]:
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    return stations.present(stations.update(session, mn, changes))
+
+
+@router.post("/stations/import", summary="从 CSV 或 xlsx 批量导入站点（管理员；全部无误才导入）")
+def import_stations(
+    session: DbSession,
+    user: AdminUser,
+    file: Annotated[UploadFile, File(description="CSV（UTF-8 或 GBK）或 xlsx 文件，首行为表头")],
+    dry_run: Annotated[bool, Query(description="只检查不导入")] = False,
+) -> dict[str, Any]:
+    limit = get_settings().max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"文件不能超过 {limit // (1024 * 1024)} MB", field="file")
+    parsed = station_import.parse(data, file.filename or "")
+    return station_bulk.run(session, parsed, dry_run=dry_run).as_json()
 
 
 @router.post("/stations/{mn}/deactivate", summary="停用站点（管理员）")

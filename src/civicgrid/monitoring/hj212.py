@@ -16,7 +16,6 @@ read.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,31 +107,46 @@ def _byte_table() -> list[int]:
 
 
 # The CRC after a byte depends only on (previous CRC >> 8) ^ byte, so the running state is 8 bits wide:
-# _T gives the CRC of one step, _H its high byte (the next state), _H2 two steps at once, indexed by a
-# little-endian 16-bit word of two data bytes XOR the state (only the low byte is XORed).
+# s' = H(s ^ b), with _T the CRC of one step and H = its high byte. H is linear over GF(2) and H^8 is the
+# identity, so the state after m bytes is H^m(0xFF) XOR, for each byte, H^k(byte) with k = its distance
+# from the end (1 … m) taken mod 8. Bytes whose distances agree mod 8 therefore combine by plain XOR:
+# the data folded into one 64-bit word by big-integer XORs (in C) leaves eight lanes, and four 64K tables
+# map pairs of lanes through their powers of H. Same digits as the byte-by-byte loop, ~5x faster.
 _T = _byte_table()
 _H = bytes(v >> 8 for v in _T)
-_H2 = bytes(_H[_H[w & 0xFF] ^ (w >> 8)] for w in range(65536))
-_LITTLE = sys.byteorder == "little"
+
+
+def _power(r: int) -> bytes:
+    out = bytes(range(256))
+    for _ in range(r):
+        out = bytes(_H[x] for x in out)
+    return out
+
+
+_POWERS = [_power(r) for r in range(8)]
+_LANES = [_POWERS[(j + 1) % 8] for j in range(8)]  # lane j = distances j+1, j+9, … from the end
+_PAIRS = tuple(
+    bytes(_LANES[2 * k][w & 0xFF] ^ _LANES[2 * k + 1][w >> 8] for w in range(65536)) for k in range(4)
+)
+_INIT = bytes(_POWERS[r][0xFF] for r in range(8))
+_FOLDS = [(1 << (64 << p)) - 1 for p in range(12)]  # masks of 2**p 64-bit words (a frame has ≤ 1250)
 
 
 def crc16(data: bytes) -> int:
     """HJ 212's CRC16 of ``data`` (the data segment only): init 0xFFFF; per byte ``crc = (crc >> 8) ^ b``,
-    then eight rounds of ``lsb = crc & 1; crc >>= 1; if lsb: crc ^= 0xA001`` — computed two bytes a step."""
+    then eight rounds of ``lsb = crc & 1; crc >>= 1; if lsb: crc ^= 0xA001`` — computed by folding."""
     if not data:
         return 0xFFFF
-    s = 0xFF
-    body = memoryview(data)[:-1]
-    if len(body) % 2:
-        s = _H[s ^ body[0]]
-        body = body[1:]
-    if _LITTLE:
-        h2 = _H2
-        for w in body.cast("H"):
-            s = h2[s ^ w]
-    else:  # pragma: no cover - big-endian hosts take the byte loop
-        for b in body:
-            s = _H[s ^ b]
+    m = len(data) - 1  # the state before the last byte covers data[:-1]
+    x = int.from_bytes(data, "big") >> 8
+    words = (m + 7) >> 3
+    while words > 1:
+        p = (words - 1).bit_length() - 1  # fold at the largest power of two below ``words``
+        mask = _FOLDS[p] if p < 12 else (1 << (64 << p)) - 1
+        x = (x >> (64 << p)) ^ (x & mask)
+        words = 1 << p
+    p0, p1, p2, p3 = _PAIRS
+    s = _INIT[m & 7] ^ p0[x & 0xFFFF] ^ p1[(x >> 16) & 0xFFFF] ^ p2[(x >> 32) & 0xFFFF] ^ p3[x >> 48]
     return _T[s ^ data[-1]]
 
 

@@ -9,6 +9,7 @@ a packet sent again leaves the rows as they were.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +64,18 @@ def rows_of(station_id: int, packet: Packet, now: datetime) -> list[dict[str, An
     return rows
 
 
+@cache
+def _insert(dialect: str) -> Any:
+    """One statement for every packet (compiled once, run over the packet's rows): a row already stored is
+    skipped, and the ids of the new rows come back (the count of new rows on SQLite and PostgreSQL alike)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(Reading)
+        .on_conflict_do_nothing(index_elements=["station_id", "window", "code", "at"])
+        .returning(Reading.id)
+    )
+
+
 def store(session: Session, station: Station, packet: Packet) -> int:
     """Store a data packet's readings; returns how many rows were new."""
     now = utcnow()
@@ -70,15 +83,7 @@ def store(session: Session, station: Station, packet: Packet) -> int:
     rows = rows_of(station.id, packet, now)
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Reading)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["station_id", "window", "code", "at"])
-    )
-    result = session.execute(stmt)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return len(session.execute(_insert(session.get_bind().dialect.name), rows).all())
 
 
 def series(

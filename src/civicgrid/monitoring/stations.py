@@ -6,7 +6,7 @@ A station is located to its grid like a report: a point outside the district is 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,11 @@ def _check(data: StationIn) -> None:
         raise InvalidInput("实时数据间隔应在 10 秒到 1 天之间", field="interval_s")
 
 
+def validate(data: StationIn) -> None:
+    """Check a station's fields without the database (a Chinese ``InvalidInput``), e.g. per imported row."""
+    _check(data)
+
+
 def add(session: Session, data: StationIn) -> Station:
     _check(data)
     if session.scalar(select(Station.id).where(Station.mn == data.mn)) is not None:
@@ -102,6 +107,69 @@ def listing(session: Session, *, kind: str | None = None, active_only: bool = Fa
     return session.scalars(q).all()
 
 
+#: What ``update`` may change (the MN and the kind are the station's identity: add a new station instead).
+EDITABLE = ("name", "lng", "lat", "password", "target_class", "lake", "interval_s", "permit_limits", "active")
+
+
+def _permit_limits(raw: Any) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise InvalidInput("许可限值应为 {污染物编码: 限值} 的对象", field="permit_limits")
+    out: dict[str, float] = {}
+    for code, limit in raw.items():
+        if not isinstance(code, str) or not re.match(r"^[a-z][0-9]{5}$|^[0-9A-Z]{3}$", code):
+            raise InvalidInput(f"许可限值的污染物编码不正确：{code}", field="permit_limits")
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 < limit < 1e9:
+            raise InvalidInput(f"{code} 的许可限值应为正数", field="permit_limits")
+        out[code] = float(limit)
+    return out
+
+
+def _merged(station: Station, changes: Mapping[str, Any]) -> StationIn:
+    return StationIn(
+        mn=station.mn,
+        kind=station.kind,
+        name=str(changes.get("name", station.name)),
+        lng=float(changes.get("lng", station.lng)),
+        lat=float(changes.get("lat", station.lat)),
+        password=str(changes.get("password", station.password)),
+        target_class=changes.get("target_class", station.target_class) or None,
+        lake=bool(changes.get("lake", station.lake)),
+        interval_s=int(changes.get("interval_s", station.interval_s)),
+    )
+
+
+def update(session: Session, mn: str, changes: Mapping[str, Any]) -> Station:
+    """Change a station; a field left out stays. A new position is located to its grid again (a point outside
+    the district is refused). Everything is checked before anything is changed."""
+    station = get(session, mn)
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(f"不能修改的字段：{'、'.join(unknown)}", field=unknown[0])
+    if ("lng" in changes) != ("lat" in changes):
+        raise InvalidInput("修改位置须同时给出经度和纬度", field="lng" if "lat" in changes else "lat")
+    try:
+        merged = _merged(station, changes)
+    except (TypeError, ValueError):
+        raise InvalidInput("经度、纬度、数据间隔应为数字") from None
+    _check(merged)
+    limits = _permit_limits(changes["permit_limits"]) if "permit_limits" in changes else None
+    loc = locate(session, merged.lng, merged.lat) if "lng" in changes else None
+    station.name = merged.name.strip()
+    station.password = merged.password
+    station.target_class = merged.target_class if station.kind == "water" else None
+    station.lake = merged.lake
+    station.interval_s = merged.interval_s
+    if limits is not None:
+        station.permit_limits = limits
+    if "active" in changes:
+        station.active = bool(changes["active"])
+    if loc is not None:
+        station.lng, station.lat = loc.lng, loc.lat
+        station.grid_code, station.street_code = loc.grid_code, loc.street_code
+    session.flush()
+    return station
+
+
 def deactivate(session: Session, mn: str) -> Station:
     station = get(session, mn)
     station.active = False
@@ -127,6 +195,7 @@ def present(station: Station) -> dict[str, Any]:
         "target_class": station.target_class,
         "lake": station.lake,
         "interval_s": station.interval_s,
+        "permit_limits": dict(station.permit_limits or {}),
         "active": station.active,
         "last_seen_at": station.last_seen_at.isoformat() if station.last_seen_at else None,
     }

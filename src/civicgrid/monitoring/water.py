@@ -12,6 +12,17 @@ from dataclasses import dataclass
 
 CLASSES = ("I", "II", "III", "IV", "V", "劣V")
 LABELS = {"I": "优", "II": "优", "III": "良好", "IV": "轻度污染", "V": "中度污染", "劣V": "重度污染"}
+#: Display colours by 水质状况, as named in 《地表水环境质量评价办法（试行）》(环办〔2011〕22号):
+#: 优 (I–II) 蓝色, 良好 (III) 绿色, 轻度污染 (IV) 黄色, 中度污染 (V) 橙色, 重度污染 (劣V) 红色.
+#: The document names the colours only; these RGB values are CivicGrid's.
+COLORS = {
+    "I": "#1E6FD9",
+    "II": "#1E6FD9",
+    "III": "#1FA33A",
+    "IV": "#FFD400",
+    "V": "#FF8A00",
+    "劣V": "#E02020",
+}
 
 # (limits for classes I..V, higher_is_better)
 _LIMITS: dict[str, tuple[tuple[float, ...], bool]] = {

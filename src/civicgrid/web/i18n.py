@@ -105,8 +105,27 @@ def request_lang(request: Request) -> str:
 
 
 def _sources() -> Iterable[Path]:
+    """The web's templates and modules, and each domain's template folders and page modules."""
+    from importlib import resources
+    from importlib.util import find_spec
+
+    from civicgrid import domains
+
     yield from sorted((HERE / "templates").rglob("*.html"))
     yield from sorted(HERE.glob("*.py"))
+    for ref in domains.each("templates"):
+        package, _, folder = ref.partition(":")
+        yield from sorted(Path(str(resources.files(package).joinpath(folder or "templates"))).rglob("*.html"))
+    for ref in domains.each("pages"):
+        spec = find_spec(ref.partition(":")[0])
+        if spec is not None and spec.origin:
+            yield Path(spec.origin)
+
+
+def _place(path: Path) -> str:
+    """Where a message was found, relative to the package (web/… or the domain's folder)."""
+    root = HERE.parent
+    return str(path.relative_to(HERE)) if path.is_relative_to(HERE) else str(path.relative_to(root))
 
 
 def found_messages() -> dict[str, list[str]]:
@@ -116,7 +135,7 @@ def found_messages() -> dict[str, list[str]]:
         text = path.read_text(encoding="utf-8")
         for m in _CALL.finditer(text):
             msg = (m.group(1) or m.group(2)).replace('\\"', '"').replace("\\'", "'")
-            out.setdefault(msg, []).append(str(path.relative_to(HERE)))
+            out.setdefault(msg, []).append(_place(path))
     for place, labels in _domain_labels().items():
         for label in labels:
             out.setdefault(label, []).append(place)
