@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from civicgrid.workflow.engine import Rule, rule
@@ -101,10 +102,21 @@ SUPERVISE_LABELS: dict[str, str] = {"leader": "督办", "warning": "黄灯预警
 
 
 def event_label(action: str, data: dict[str, Any] | None = None) -> str:
-    """The label of an event on a timeline: ``ACTION_LABELS``, with the sweeper's supervise events as 预警."""
+    """The label of an event on a timeline: ``ACTION_LABELS``, with the sweeper's supervise events as 预警,
+    and the events other domains write on cases (``Domain.extra["event_labels"]``: a station's notes …)."""
     if action == "supervise" and data and data.get("level") in SUPERVISE_LABELS:
         return SUPERVISE_LABELS[str(data["level"])]
-    return ACTION_LABELS.get(action, action)
+    return ACTION_LABELS.get(action) or _domain_event_labels().get(action, action)
+
+
+@cache
+def _domain_event_labels() -> dict[str, str]:
+    from civicgrid import domains
+
+    out: dict[str, str] = {}
+    for domain in domains.all_domains():
+        out.update(domain.extra.get("event_labels", {}))
+    return out
 
 
 CLOSE_TYPE_LABELS = {"normal": "正常结案", "overdue": "超时结案", "special": "特殊结案"}

@@ -30,6 +30,7 @@ from civicgrid.cases.intake import ReportIn, report
 from civicgrid.demo.photos import scene
 from civicgrid.demo.places import Places
 from civicgrid.demo.stories import Cast, Story, play
+from civicgrid.demo.universe import STATION_ONLY
 from civicgrid.geo.plan import DistrictPlan
 from civicgrid.models import Attachment, Case, Category, Department, User, utcnow
 from civicgrid.org.auth import principal_of
@@ -114,7 +115,9 @@ def generate_history(
         {u.username: principal_of(u) for u in session.scalars(select(User))},
         {d.id: d.code for d in session.scalars(select(Department))},
     )
-    cats = list(session.scalars(select(Category).order_by(Category.code)))
+    cats = list(
+        session.scalars(select(Category).where(Category.code.not_in(STATION_ONLY)).order_by(Category.code))
+    )
     busy = {"E0102", "E0505", "E0506", "E0201", "E0504", "C0118", "E0104"}
     weights = [3.0 if c.code in busy else 1.0 for c in cats]
     texts = _Texts(rng)

@@ -67,6 +67,11 @@ class Universe:
         return INSPECTOR_BASE + street * INSPECTORS_PER_STREET + grid_idx % INSPECTORS_PER_STREET
 
 
+# Raised by the monitoring stations' rules (SPEC §10), not reported by people: the demo's history draws the
+# categories people report (the stations' own cases come from demo/stations.py).
+STATION_ONLY = frozenset({"E0606", "E0607", "E0608"})
+
+
 @functools.cache
 def demo_universe() -> Universe:
     plan = generate_demo_district()
@@ -76,7 +81,7 @@ def demo_universe() -> Universe:
     street_codes = np.array([s.code for s in plan.streets])
     street_pos = {c: i for i, c in enumerate(street_codes)}
     names = {a.code: a.name for a in (*plan.streets, *plan.communities, *plan.grids)}
-    cats = shipped_categories()
+    cats = [c for c in shipped_categories() if c.code not in STATION_ONLY]
     return Universe(
         grid_codes=codes,
         grid_lng=np.array([c.x for c in cents]),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Query, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.convertors import Convertor, register_url_convertor
 
 from civicgrid.deps import DbSession, UnitOfWorkRoute
 from civicgrid.errors import InvalidInput
@@ -15,6 +16,23 @@ from civicgrid.models import utcnow
 from civicgrid.monitoring import aggregate, readings, station_bulk, station_import, stations
 from civicgrid.org.auth import AdminUser, StaffUser
 from civicgrid.settings import get_settings
+
+
+class MnConvertor(Convertor[str]):
+    """``{mn:mn}`` in a route: an MN, never one of the reserved words (stations.RESERVED_MNS), so that
+    /stations/rules, /stations/import and /stations/rankings belong to their own routes alone — a 405 there
+    lists only their own methods."""
+
+    regex = r"(?!(?:rules|import|rankings)(?:/|$))[0-9A-Za-z\-_]{1,24}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("mn", MnConvertor())  # used by the station pages (pages.py) too
 
 router = APIRouter(prefix="/api/v1", tags=["环境监测 monitoring"], route_class=UnitOfWorkRoute)
 
@@ -35,12 +53,12 @@ def list_stations(
     return [stations.present(s) for s in stations.listing(session, kind=kind)]
 
 
-@router.get("/stations/{mn}", summary="一个监测站点")
+@router.get("/stations/{mn:mn}", summary="一个监测站点")
 def get_station(session: DbSession, user: StaffUser, mn: str) -> dict[str, Any]:
     return stations.present(stations.get(session, mn))
 
 
-@router.get("/stations/{mn}/readings", summary="站点监测数据（实时、分钟、小时、日）")
+@router.get("/stations/{mn:mn}/readings", summary="站点监测数据（实时、分钟、小时、日）")
 def station_readings(
     session: DbSession,
     user: StaffUser,
@@ -105,7 +123,7 @@ class StationPatch(BaseModel):
     active: bool | None = Field(default=None, description="启用或停用")
 
 
-@router.patch("/stations/{mn}", summary="修改站点（管理员）")
+@router.patch("/stations/{mn:mn}", summary="修改站点（管理员）")
 def edit_station(session: DbSession, user: AdminUser, mn: str, body: StationPatch) -> dict[str, Any]:
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     return stations.present(stations.update(session, mn, changes))
@@ -126,7 +144,7 @@ def import_stations(
     return station_bulk.run(session, parsed, dry_run=dry_run).as_json()
 
 
-@router.post("/stations/{mn}/deactivate", summary="停用站点（管理员）")
+@router.post("/stations/{mn:mn}/deactivate", summary="停用站点（管理员）")
 def deactivate_station(session: DbSession, user: AdminUser, mn: str) -> dict[str, Any]:
     return stations.present(stations.deactivate(session, mn))
 

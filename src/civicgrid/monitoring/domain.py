@@ -55,5 +55,8 @@ DOMAIN = Domain(
     ),
     # an episode ends when its case is closed; a sensor case's detail names its station (MN)
     subscribers=(("case", "civicgrid.monitoring.alarms:on_case_event"),),
-    extra={"case_detail": ("civicgrid.monitoring.alarms:case_station",)},
+    extra={
+        "case_detail": ("civicgrid.monitoring.alarms:case_station",),
+        "event_labels": {"sensor_note": "监测提示"},  # a station's later exceedance or recovery, on its case
+    },
 )

@@ -235,7 +235,7 @@ def _charts(station: Station, rows: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/stations/{mn}", response_class=HTMLResponse)
+@router.get("/stations/{mn:mn}", response_class=HTMLResponse)
 def station_page(
     request: Request,
     session: DbSession,
@@ -298,7 +298,7 @@ def _changes(form: FormData, station: Station) -> dict[str, Any]:
     return out
 
 
-@router.post("/stations/{mn}/edit")
+@router.post("/stations/{mn:mn}/edit")
 def station_edit(request: Request, session: DbSession, admin: Admin, mn: str, form: CsrfForm) -> Response:
     def act() -> str:
         station = stations.update(session, mn, _changes(form, stations.get(session, mn)))
@@ -307,7 +307,7 @@ def station_edit(request: Request, session: DbSession, admin: Admin, mn: str, fo
     return change(request, session, f"/stations/{mn}", act)
 
 
-@router.post("/stations/{mn}/deactivate")
+@router.post("/stations/{mn:mn}/deactivate")
 def station_deactivate(
     request: Request, session: DbSession, admin: Admin, mn: str, form: CsrfForm
 ) -> Response:
@@ -318,7 +318,7 @@ def station_deactivate(
     return change(request, session, f"/stations/{mn}", act)
 
 
-@router.post("/stations/{mn}/activate")
+@router.post("/stations/{mn:mn}/activate")
 def station_activate(request: Request, session: DbSession, admin: Admin, mn: str, form: CsrfForm) -> Response:
     def act() -> str:
         station = stations.update(session, mn, {"active": True})

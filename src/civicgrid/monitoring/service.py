@@ -50,8 +50,17 @@ def store_packet(packet: Packet) -> int:
         return _store(session, packet)
 
 
-def _store(session: Session, packet: Packet) -> int:
-    station = session.scalar(select(Station).where(Station.mn == packet.mn, Station.active.is_(True)))
+def _active(session: Session, mns: set[str]) -> dict[str, Station]:
+    """The active stations of these MNs, in one query (a batch holds packets of many stations)."""
+    query = select(Station).where(Station.mn.in_(sorted(mns)), Station.active.is_(True))
+    return {st.mn: st for st in session.scalars(query)}
+
+
+def _store(session: Session, packet: Packet, book: dict[str, Station] | None = None) -> int:
+    if not packet.mn:
+        return 0
+    book = _active(session, {packet.mn}) if book is None else book
+    station = book.get(packet.mn)
     if station is None:
         return 0
     stored = readings.store(session, station, packet)
@@ -66,7 +75,8 @@ def store_packets(packets: Sequence[Packet]) -> list[int | Exception]:
     packet fails alone: its exception is returned in its place."""
     try:
         with unit_of_work() as session:
-            return [_store(session, p) for p in packets]
+            book = _active(session, {p.mn for p in packets if p.mn})
+            return [_store(session, p, book) for p in packets]
     except Exception as exc:
         if len(packets) == 1:
             return [exc]

@@ -27,6 +27,10 @@ KINDS: dict[str, tuple[str, str]] = {
     "noise": ("23", "声环境"),
 }
 MN_RE = re.compile(r"^[0-9A-Za-z\-_]{1,24}$")
+# Words of the /stations/… paths that are not stations (/stations/rules, /stations/import,
+# /stations/rankings): refused as MNs, and never matched as one by the routes' {mn:mn} parameter.
+RESERVED_MNS = frozenset({"rules", "import", "rankings"})
+
 PW_RE = re.compile(r"^[0-9A-Za-z]{1,16}$")
 DEFAULT_PASSWORD = "123456"  # the factory default of most data loggers; a station should be given its own
 
@@ -47,6 +51,8 @@ class StationIn:
 def _check(data: StationIn) -> None:
     if not MN_RE.match(data.mn):
         raise InvalidInput("MN 应为 1–24 位字母、数字、- 或 _", field="mn")
+    if data.mn.lower() in RESERVED_MNS:
+        raise InvalidInput(f"「{data.mn}」是系统保留字，不能用作站点 MN", field="mn")
     if data.kind not in KINDS:
         raise InvalidInput(f"站点类型应为 {'、'.join(KINDS)} 之一", field="kind")
     if not data.name.strip() or len(data.name) > 100:

@@ -8,4 +8,5 @@ DOMAIN = Domain(
     api=("civicgrid.open311.api",),
     commands=("civicgrid.open311.cli",),
     settings=("civicgrid.open311.config:Open311Settings",),
+    extra={"event_labels": {"open311_update": "外部系统更新"}},  # an update POSTed by an Open311 client
 )
