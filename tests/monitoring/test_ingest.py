@@ -62,7 +62,7 @@ def listener(station: str) -> Iterator[int]:
 def hourly(pw: str = "654321", qn: str = "20261130110000001", mn: str = MN) -> bytes:
     cp = (
         "DataTime=20261130100000;a34004-Avg=80,a34004-Min=60,a34004-Max=95,a34004-Flag=N;"
-        "a34002-Avg=120,a34002-Flag=N;a21026-Avg=10,a21026-Flag=D"
+        "a34002-Avg=120,a34002-Flag=N;a21026-Avg=10,a21026-Flag=M"
     )
     return build({"QN": qn, "ST": "22", "CN": "2061", "PW": pw, "MN": mn, "Flag": 5}, cp)
 
@@ -89,7 +89,7 @@ def test_an_hourly_packet_is_stored_once_even_when_sent_twice(listener: int) -> 
     assert got == {
         ("a34004", "hour", 80.0, 60.0, 95.0, "N"),
         ("a34002", "hour", 120.0, None, None, "N"),
-        ("a21026", "hour", 10.0, None, None, "D"),
+        ("a21026", "hour", 10.0, None, None, "M"),  # M (maintenance): kept, not a fault
     }
     # DataTime is Beijing time at the start of the hour: 10:00 +08:00 is 02:00 UTC.
     assert {r.at for r in rows} == {datetime(2026, 11, 30, 2, 0, tzinfo=UTC)}
