@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 
-from civicgrid import __version__, domains, problems
+from civicgrid import __version__, domains, problems, warmup
 from civicgrid.jsonbody import JsonBody
 from civicgrid.limits import BodyLimit
 from civicgrid.ops.observe import Observe, configure_logging
@@ -47,6 +47,8 @@ def _warm_classifier() -> None:
         Classifier.load().predict_one("井盖缺失")
     except (ImportError, OSError):
         pass  # intake classifies without it (cases/intake.py)
+    finally:
+        warmup.end("classifier")
 
 
 @asynccontextmanager
@@ -62,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # worker for ~100 ms, perhaps while it holds SQLite's write lock (docs/benchmarks.md, load test).
         gc.collect()
         gc.freeze()
+        warmup.begin("classifier", "正在加载问题分类模型")  # /readyz: 503 until loaded
         threading.Thread(target=_warm_classifier, name="civicgrid-warm-classifier", daemon=True).start()
     # Database work runs on a few threads per process: Python runs one thread at a time, and a writer holding
     # SQLite's write lock should not wait behind many readers of its own process (docs/deployment.md).

@@ -16,7 +16,7 @@ def test_health_ready_and_metrics(client, monkeypatch) -> None:
     r = client.get("/readyz")
     assert r.status_code == 200 and r.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "migrations": "ok", "grids": "ok"},
+        "checks": {"database": "ok", "migrations": "ok", "grids": "ok", "warm_up": "ok"},
         "services": {
             "hj212": "未运行",
             "mqtt": "未运行",
@@ -53,3 +53,16 @@ def test_a_retried_report_makes_one_case(client, session) -> None:
     assert other.status_code == 201 and "idempotent-replayed" not in other.headers
     assert other.json()["number"] != first.json()["number"]
     assert other.json()["query_code"] != first.json()["query_code"]
+
+
+def test_readyz_is_not_ready_while_a_model_loads(client) -> None:
+    """A process still loading its classifier at start-up answers /readyz with 503 and says why."""
+    from civicgrid import warmup
+
+    warmup.begin("classifier", "正在加载问题分类模型")
+    try:
+        r = client.get("/readyz")
+        assert r.status_code == 503 and r.json()["checks"]["warm_up"] == "正在加载问题分类模型"
+    finally:
+        warmup.end("classifier")
+    assert client.get("/readyz").status_code == 200

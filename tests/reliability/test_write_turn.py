@@ -114,6 +114,15 @@ def server(tmp_path_factory: pytest.TempPathFactory, database: str) -> Iterator[
                 pass
             assert time.monotonic() < deadline and proc.poll() is None, "the server did not start"
             time.sleep(0.2)
+        # Staff work goes to warm processes, as a load balancer sends it: /readyz answers 503 while a worker
+        # still loads its classifier (seconds of CPU on each of the two workers); ten ready answers in a
+        # row, each on a new connection, reach both workers.
+        ready_in_a_row = 0
+        while ready_in_a_row < 10:
+            ready = httpx.get(f"{base}/readyz", timeout=5).status_code == 200
+            ready_in_a_row = ready_in_a_row + 1 if ready else 0
+            assert time.monotonic() < deadline, "the server did not become ready"
+            time.sleep(0.1)
         yield Server(base, database)
     finally:
         proc.terminate()

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
 from sqlalchemy import func, select, text
 
+from civicgrid import warmup
 from civicgrid.cases.states import OPEN_REGISTERED
 from civicgrid.db import get_engine
 from civicgrid.deps import DbSession, UnitOfWorkRoute
@@ -57,6 +58,9 @@ def readyz() -> Any:
             checks["grids"] = "ok" if grids else "尚未导入网格"
     except Exception as exc:  # the point of a readiness probe is to say so, not to crash
         checks["database"] = f"无法连接数据库：{type(exc).__name__}"
+    # A process still loading its models at start-up takes no staff work yet (civicgrid/warmup.py).
+    loading = warmup.pending()
+    checks["warm_up"] = "；".join(loading.values()) if loading else "ok"
     ready = all(v == "ok" for v in checks.values())
     # The long-running services run in their own processes (``civicgrid services run``), often elsewhere:
     # their lines inform, they do not make the web unready.
