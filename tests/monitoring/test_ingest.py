@@ -109,7 +109,7 @@ def test_station_checks(session: Session) -> None:
         stations.add(session, stations.StationIn("W1", "water", "断面", p.lng, p.lat))
     with pytest.raises(InvalidInput, match="MN 应为"):
         stations.add(session, stations.StationIn("bad mn!", "air", "站", p.lng, p.lat))
-    with pytest.raises(InvalidInput, match="系统保留字"):  # /stations/rules is the rules' page, not a station's
+    with pytest.raises(InvalidInput, match="系统保留字"):  # /stations/rules: the rules
         stations.add(session, stations.StationIn("rules", "air", "站", p.lng, p.lat))
     with pytest.raises(OutsideDistrict):
         stations.add(session, stations.StationIn("FAR1", "air", "远处", 116.4, 39.9))
