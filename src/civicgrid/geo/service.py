@@ -82,9 +82,9 @@ def locator_for(session: Session, generation_id: int) -> GridLocator:
                     Area.generation_id == generation_id, Area.level == "grid"
                 )
             ).all()
-            # The raster waits for a bulk lookup: the product locates one point at a time, which the exact
-            # test answers in microseconds, and a one-shot command need not spend seconds building it.
-            loc = GridLocator([r.code for r in rows], [shape(r.geometry) for r in rows], eager_raster=False)
+            # Built with its raster: the exact test alone refuses points a few metres outside the edge that
+            # the raster places (a fresh `make demo` failed on one), so the lazy raster stays off here.
+            loc = GridLocator([r.code for r in rows], [shape(r.geometry) for r in rows])
             _cache.clear()  # only the active generation is kept warm
             _cache[generation_id] = loc
         return loc
